@@ -3,6 +3,7 @@ package dev.embedtune.train.loss;
 import static dev.embedtune.train.loss.LossTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -58,6 +59,14 @@ class OnlineContrastiveLossTest {
     @Test
     void finiteDifferences() {
         INDArray labels = v(1, 0, 1, 0, 0, 1, 1, 0);
+        // The random batch must exercise the selection: some rows selected, some not, both kinds selected.
+        INDArray[] cols = randomColumns(71, 2, 8, 3);
+        double[] d = PairwiseDistance.forward(PairwiseDistance.Kind.COSINE, cols[0], cols[1], 0).distance().toDoubleVector();
+        double[] selected = OnlineContrastiveLoss.select(d, labels.toDoubleVector());
+        long positives = java.util.Arrays.stream(selected).filter(x -> x > 0).count();
+        long negatives = java.util.Arrays.stream(selected).filter(x -> x < 0).count();
+        assertTrue(positives > 0 && negatives > 0 && positives + negatives < 8,
+                "selection " + java.util.Arrays.toString(selected) + " for distances " + java.util.Arrays.toString(d));
         assertGradientsMatchFiniteDifferences(new OnlineContrastiveLoss(SiameseDistanceMetric.COSINE_DISTANCE, 1.0),
                 EmbeddingBatch.withLabels(labels, randomColumns(71, 2, 8, 3)));
         assertGradientsMatchFiniteDifferences(new OnlineContrastiveLoss(SiameseDistanceMetric.EUCLIDEAN, 2.5),

@@ -42,9 +42,23 @@ class TripletLossTest {
         assertEquals(2.0, l1.loss(), 1e-14);
     }
 
+    /** Rows of the positive's gradient that are non-zero: the active triplets. */
+    private static int activeRows(EmbeddingLoss loss, EmbeddingBatch batch) {
+        INDArray g = loss.compute(batch).gradient(1);
+        int active = 0;
+        for (int i = 0; i < g.rows(); i++) {
+            active += g.getRow(i).amaxNumber().doubleValue() > 0 ? 1 : 0;
+        }
+        return active;
+    }
+
     /** Random batches with margins chosen so that some triplets are active and some not. */
     @Test
     void finiteDifferences() {
+        int active = activeRows(new TripletLoss(TripletDistanceMetric.EUCLIDEAN, 0.5), EmbeddingBatch.of(randomColumns(52, 3, 6, 4)));
+        assertTrue(active > 0 && active < 6, "the margin-0.5 batch should mix active and inactive triplets, active: " + active);
+        active = activeRows(new TripletLoss(TripletDistanceMetric.COSINE, 0.3), EmbeddingBatch.of(randomColumns(53, 3, 6, 4)));
+        assertTrue(active > 0 && active < 6, "the cosine batch should mix active and inactive triplets, active: " + active);
         assertGradientsMatchFiniteDifferences(new TripletLoss(), EmbeddingBatch.of(randomColumns(51, 3, 6, 4)));
         assertGradientsMatchFiniteDifferences(new TripletLoss(TripletDistanceMetric.EUCLIDEAN, 0.5), EmbeddingBatch.of(randomColumns(52, 3, 6, 4)));
         assertGradientsMatchFiniteDifferences(new TripletLoss(TripletDistanceMetric.COSINE, 0.3), EmbeddingBatch.of(randomColumns(53, 3, 6, 4)));
