@@ -63,6 +63,8 @@ public final class AnglELoss implements EmbeddingLoss {
         this.scale = MultipleNegativesRankingLoss.requirePositiveScale("AnglELoss", scale);
     }
 
+    /** The factor applied to the similarities (1 / temperature). */
+
     public double scale() {
         return scale;
     }

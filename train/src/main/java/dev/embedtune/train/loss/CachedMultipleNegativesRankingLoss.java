@@ -107,9 +107,13 @@ public final class CachedMultipleNegativesRankingLoss implements EmbeddingLoss {
         this.miniBatchSize = miniBatchSize;
     }
 
+    /** The factor applied to the similarities (1 / temperature). */
+
     public double scale() {
         return scale;
     }
+
+    /** Rows per mini-batch, for the embedding passes and the score-matrix chunks. */
 
     public int miniBatchSize() {
         return miniBatchSize;
@@ -151,6 +155,9 @@ public final class CachedMultipleNegativesRankingLoss implements EmbeddingLoss {
      * Stage 3's input: the gradient of every column cut into mini-batches of {@link #miniBatchSize()}
      * rows, column by column ({@code [0, M)}, {@code [M, 2M)}, ...; the last may be shorter). Works on
      * any {@link LossValue} of a batch, e.g. one from a {@link MatryoshkaLoss} wrapping this loss.
+     *
+     * @param value the loss and full-batch gradients from {@link #compute} (or a wrapper of it)
+     * @return the slices, column-major: all mini-batches of column 0, then of column 1, ...
      */
     public List<MiniBatchGradient> miniBatchGradients(LossValue value) {
         List<MiniBatchGradient> out = new ArrayList<>();

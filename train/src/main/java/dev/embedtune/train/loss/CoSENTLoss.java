@@ -59,6 +59,8 @@ public final class CoSENTLoss implements EmbeddingLoss {
         this.scale = MultipleNegativesRankingLoss.requirePositiveScale("CoSENTLoss", scale);
     }
 
+    /** The factor applied to the similarities (1 / temperature). */
+
     public double scale() {
         return scale;
     }

@@ -69,13 +69,19 @@ public final class ContrastiveLoss implements EmbeddingLoss {
         this.sizeAverage = sizeAverage;
     }
 
+    /** The distance between the two embeddings of a pair. */
+
     public SiameseDistanceMetric distanceMetric() {
         return distanceMetric;
     }
 
+    /** The margin of the hinge. */
+
     public double margin() {
         return margin;
     }
+
+    /** Whether the loss is the mean over the batch (true) or the sum. */
 
     public boolean sizeAverage() {
         return sizeAverage;

@@ -19,6 +19,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public record EmbeddingBatch(List<INDArray> columns, INDArray labels) {
 
+    /** Validates the columns and labels (see the class comment). */
     public EmbeddingBatch {
         if (columns == null || columns.isEmpty()) {
             throw new IllegalArgumentException("EmbeddingBatch needs at least one embedding column, found none");
@@ -55,12 +56,23 @@ public record EmbeddingBatch(List<INDArray> columns, INDArray labels) {
         }
     }
 
-    /** A batch without labels. */
+    /**
+     * A batch without labels.
+     *
+     * @param columns the embedding matrices, each [B, D], in column order
+     * @return the validated batch
+     */
     public static EmbeddingBatch of(INDArray... columns) {
         return new EmbeddingBatch(Arrays.asList(columns), null);
     }
 
-    /** A batch with one label per row. */
+    /**
+     * A batch with one label per row.
+     *
+     * @param labels [B] (or [B, 1]) labels, converted to the columns' data type
+     * @param columns the embedding matrices, each [B, D], in column order
+     * @return the validated batch
+     */
     public static EmbeddingBatch withLabels(INDArray labels, INDArray... columns) {
         return new EmbeddingBatch(Arrays.asList(columns), labels);
     }
@@ -69,6 +81,8 @@ public record EmbeddingBatch(List<INDArray> columns, INDArray labels) {
     public INDArray column(int index) {
         return columns.get(index);
     }
+
+    /** The number of columns. */
 
     public int columnCount() {
         return columns.size();
@@ -84,9 +98,13 @@ public record EmbeddingBatch(List<INDArray> columns, INDArray labels) {
         return (int) columns.get(0).size(1);
     }
 
+    /** The data type of every column (and of the labels). */
+
     public DataType dataType() {
         return columns.get(0).dataType();
     }
+
+    /** Whether the batch carries labels. */
 
     public boolean hasLabels() {
         return labels != null;

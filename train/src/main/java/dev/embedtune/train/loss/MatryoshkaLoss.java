@@ -54,6 +54,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * gradients are then split for the mini-batch backward with
  * {@link CachedMultipleNegativesRankingLoss#miniBatchGradients}.
  *
+ * <p>Not thread-safe when {@code nDimsPerStep} draws a subset (the draw advances a shared
+ * {@link Random}); use one instance per training loop.
+ *
  * <h2>References</h2>
  * Kusupati et al. 2022, Matryoshka Representation Learning, arXiv:2205.13147.
  */
@@ -128,6 +131,8 @@ public final class MatryoshkaLoss implements EmbeddingLoss {
         this.random = new Random(seed);
     }
 
+    /** The wrapped loss. */
+
     public EmbeddingLoss inner() {
         return inner;
     }
@@ -141,6 +146,8 @@ public final class MatryoshkaLoss implements EmbeddingLoss {
     public double[] matryoshkaWeights() {
         return weights.clone();
     }
+
+    /** Dims drawn per step, or -1 for all. */
 
     public int nDimsPerStep() {
         return nDimsPerStep;

@@ -71,6 +71,8 @@ public final class MultipleNegativesRankingLoss implements EmbeddingLoss {
         this.scale = requirePositiveScale("MultipleNegativesRankingLoss", scale);
     }
 
+    /** The factor applied to the similarities (1 / temperature). */
+
     public double scale() {
         return scale;
     }

@@ -61,6 +61,8 @@ public final class MultipleNegativesSymmetricRankingLoss implements EmbeddingLos
         this.scale = MultipleNegativesRankingLoss.requirePositiveScale("MultipleNegativesSymmetricRankingLoss", scale);
     }
 
+    /** The factor applied to the similarities (1 / temperature). */
+
     public double scale() {
         return scale;
     }

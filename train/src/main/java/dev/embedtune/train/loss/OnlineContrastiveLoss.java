@@ -71,9 +71,13 @@ public final class OnlineContrastiveLoss implements EmbeddingLoss {
         this.margin = ContrastiveLoss.requireMargin("OnlineContrastiveLoss", margin);
     }
 
+    /** The distance between the two embeddings of a pair. */
+
     public SiameseDistanceMetric distanceMetric() {
         return distanceMetric;
     }
+
+    /** The margin of the hinge. */
 
     public double margin() {
         return margin;

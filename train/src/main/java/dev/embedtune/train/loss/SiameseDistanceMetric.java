@@ -6,6 +6,8 @@ package dev.embedtune.train.loss;
  *
  * <p>The Euclidean and Manhattan forms are PyTorch's {@code F.pairwise_distance(x, y, p)}, which adds
  * {@code eps = 1e-6} to every component of {@code x - y} before taking the norm; that offset is kept.
+ * The cosine form normalises each row by {@code max(|x|, 1e-12)}; PyTorch's {@code F.cosine_similarity}
+ * clamps with {@code 1e-8} instead, which differs only for rows of norm below {@code 1e-8}.
  */
 public enum SiameseDistanceMetric {
     /** {@code |x - y + 1e-6|_2}. */

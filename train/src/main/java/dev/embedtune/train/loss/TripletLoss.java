@@ -72,9 +72,13 @@ public final class TripletLoss implements EmbeddingLoss {
         this.margin = margin;
     }
 
+    /** The distance between embeddings. */
+
     public TripletDistanceMetric distanceMetric() {
         return distanceMetric;
     }
+
+    /** The margin of the hinge. */
 
     public double margin() {
         return margin;
