@@ -73,6 +73,22 @@ class MultipleNegativesRankingLossTest {
         }
     }
 
+    /**
+     * An all-zero row (e.g. an empty text) has cosine 0 with everything because the norm is clamped
+     * to 1e-12 (as F.normalize does): anchor row 2 scores [0, 0] -> log 2; row 1 (a1=(1,0), p1=(1,0),
+     * p2=0) scores [20, 0] -> log(1 + e^-20). No NaN anywhere.
+     */
+    @Test
+    void zeroRowsStayFinite() {
+        INDArray a = m(new double[] {1, 0}, new double[] {0, 0});
+        INDArray p = m(new double[] {1, 0}, new double[] {0, 0});
+        LossValue value = new MultipleNegativesRankingLoss().compute(EmbeddingBatch.of(a, p));
+        assertEquals((Math.log1p(Math.exp(-20)) + Math.log(2)) / 2, value.loss(), 1e-14);
+        for (INDArray g : value.gradients()) {
+            assertTrue(Double.isFinite(g.sumNumber().doubleValue()) && Double.isFinite(g.amaxNumber().doubleValue()), "gradient " + g);
+        }
+    }
+
     @Test
     void rejectsBadArguments() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MultipleNegativesRankingLoss(0));
