@@ -86,6 +86,27 @@ public final class BinaryClassificationEvaluator implements Evaluator<BinaryClas
         this(sentences1, sentences2, labels, "", List.of(SimilarityFunction.COSINE), Encoding.DEFAULT_BATCH_SIZE);
     }
 
+    /**
+     * The labelled pairs of a {@link dev.embedtune.train.data.ExampleFormat#PAIR_LABEL} dataset, cosine only.
+     *
+     * @throws IllegalArgumentException if the dataset has another format
+     */
+    public static BinaryClassificationEvaluator of(dev.embedtune.train.data.Dataset data, String name) {
+        if (data.format() != dev.embedtune.train.data.ExampleFormat.PAIR_LABEL) {
+            throw new IllegalArgumentException(data.name() + ": BinaryClassificationEvaluator needs pairs with a 0/1 "
+                    + "label, found format " + data.format());
+        }
+        List<String> s1 = new ArrayList<>(), s2 = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        for (dev.embedtune.train.data.Example e : data.examples()) {
+            s1.add(e.anchor());
+            s2.add(e.positive());
+            labels.add(e.label().intValue());
+        }
+        return new BinaryClassificationEvaluator(s1, s2, labels, name, List.of(SimilarityFunction.COSINE),
+                Encoding.DEFAULT_BATCH_SIZE);
+    }
+
     @Override
     public Result evaluate(TextEncoder encoder) {
         List<String> all = new ArrayList<>(sentences1);

@@ -76,6 +76,27 @@ public final class EmbeddingSimilarityEvaluator implements Evaluator<EmbeddingSi
         this(sentences1, sentences2, scores, "", List.of(SimilarityFunction.COSINE), Encoding.DEFAULT_BATCH_SIZE);
     }
 
+    /**
+     * The scored pairs of a {@link dev.embedtune.train.data.ExampleFormat#PAIR_SCORE} dataset, cosine only.
+     *
+     * @throws IllegalArgumentException if the dataset has another format
+     */
+    public static EmbeddingSimilarityEvaluator of(dev.embedtune.train.data.Dataset data, String name) {
+        if (data.format() != dev.embedtune.train.data.ExampleFormat.PAIR_SCORE) {
+            throw new IllegalArgumentException(data.name() + ": EmbeddingSimilarityEvaluator needs pairs with a "
+                    + "float score, found format " + data.format());
+        }
+        List<String> s1 = new ArrayList<>(), s2 = new ArrayList<>();
+        List<Double> scores = new ArrayList<>();
+        for (dev.embedtune.train.data.Example e : data.examples()) {
+            s1.add(e.anchor());
+            s2.add(e.positive());
+            scores.add(e.label());
+        }
+        return new EmbeddingSimilarityEvaluator(s1, s2, scores, name, List.of(SimilarityFunction.COSINE),
+                Encoding.DEFAULT_BATCH_SIZE);
+    }
+
     @Override
     public Result evaluate(TextEncoder encoder) {
         List<String> all = new ArrayList<>(sentences1);

@@ -69,6 +69,25 @@ public final class TripletEvaluator implements Evaluator<TripletEvaluator.Result
         this(anchors, positives, negatives, "", List.of(SimilarityFunction.COSINE), 0, Encoding.DEFAULT_BATCH_SIZE);
     }
 
+    /**
+     * The triplets of a {@link dev.embedtune.train.data.ExampleFormat#TRIPLET} dataset, cosine only.
+     *
+     * @throws IllegalArgumentException if the dataset has another format
+     */
+    public static TripletEvaluator of(dev.embedtune.train.data.Dataset data, String name) {
+        if (data.format() != dev.embedtune.train.data.ExampleFormat.TRIPLET) {
+            throw new IllegalArgumentException(data.name() + ": TripletEvaluator needs (anchor, positive, negative) "
+                    + "triplets, found format " + data.format());
+        }
+        List<String> a = new ArrayList<>(), p = new ArrayList<>(), n = new ArrayList<>();
+        for (dev.embedtune.train.data.Example e : data.examples()) {
+            a.add(e.anchor());
+            p.add(e.positive());
+            n.add(e.negatives().get(0));
+        }
+        return new TripletEvaluator(a, p, n, name, List.of(SimilarityFunction.COSINE), 0, Encoding.DEFAULT_BATCH_SIZE);
+    }
+
     @Override
     public Result evaluate(TextEncoder encoder) {
         List<String> all = new ArrayList<>(anchors);

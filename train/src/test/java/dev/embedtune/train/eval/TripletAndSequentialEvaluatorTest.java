@@ -31,6 +31,19 @@ class TripletAndSequentialEvaluatorTest {
     }
 
     @Test
+    void buildsFromDatasetsOfTheMatchingFormat() {
+        dev.embedtune.train.data.Dataset triplets = new dev.embedtune.train.data.Dataset("t.jsonl",
+                dev.embedtune.train.data.ExampleFormat.TRIPLET,
+                List.of(new dev.embedtune.train.data.Example(List.of("1 0", "2 0", "0 1"), null, null)));
+        assertEquals(Map.of("dev_cosine_accuracy", 1.0), TripletEvaluator.of(triplets, "dev").evaluate(new ToyEncoder())
+                .metrics());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BinaryClassificationEvaluator.of(triplets, "dev"));
+        assertEquals("t.jsonl: BinaryClassificationEvaluator needs pairs with a 0/1 label, found format TRIPLET",
+                e.getMessage());
+    }
+
+    @Test
     void sequentialMergesMetricsAndScoresTheLastOrTheMean() {
         ToyEncoder encoder = new ToyEncoder();
         Evaluator<?> similarity = new EmbeddingSimilarityEvaluator(List.of("1 0", "1 0", "1 0"),
