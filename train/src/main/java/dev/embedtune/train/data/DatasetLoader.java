@@ -110,6 +110,10 @@ public final class DatasetLoader {
                 if (!names.contains(column)) {
                     throw missing(file, header.line(), column, mapping, names);
                 }
+                if (names.indexOf(column) != names.lastIndexOf(column)) {
+                    throw new DatasetFormatException(file, header.line(), "column '" + column
+                            + "' appears more than once in the header " + names + "; which one is meant is unclear");
+                }
             }
             final List<String> columns = names;
             for (DelimitedParser.Row row; (row = parser.next()) != null; ) {

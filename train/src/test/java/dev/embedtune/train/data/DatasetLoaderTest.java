@@ -100,6 +100,10 @@ class DatasetLoaderTest {
         Path ragged = write("r.csv", "a,b\nx,y,z\n");
         assertEquals(ragged + ":2: expected 2 fields as in the header, found 3", assertThrows(DatasetFormatException.class,
                 () -> DatasetLoader.load(ragged, ColumnMapping.parse("a→anchor,b→positive"))).getMessage());
+        Path twice = write("d.csv", "a,b,a\nx,y,z\n");
+        assertEquals(twice + ":1: column 'a' appears more than once in the header [a, b, a]; which one is meant is"
+                + " unclear", assertThrows(DatasetFormatException.class,
+                        () -> DatasetLoader.load(twice, ColumnMapping.parse("a→anchor,b→positive"))).getMessage());
         Path open = write("o.csv", "a,b\n\"never closed,y\n");
         assertEquals(open + ":2: quoted field opened on this line is never closed", assertThrows(
                 DatasetFormatException.class, () -> DatasetLoader.load(open, ColumnMapping.parse("a→anchor,b→positive")))
