@@ -46,7 +46,8 @@ class BinaryClassificationEvaluatorTest {
     @Test
     void averagePrecisionTreatsTiedScoresAsOneThreshold() {
         // Scores 0.5 (1), 0.5 (0), 0.1 (1): the tie is one step, R 1/2 at P 1/2, then R 1 at P 2/3:
-        // AP = 1/2·1/2 + 1/2·2/3 = 7/12 (scikit-learn gives 0.58333…, whatever the order inside the tie).
+        // AP = 1/2·1/2 + 1/2·2/3 = 7/12, whatever the order inside the tie (scikit-learn steps once per distinct
+        // threshold: precision_recall_curve merges tied scores).
         assertEquals(7.0 / 12, BinaryClassificationMetrics.averagePrecision(new double[] {0.5, 0.5, 0.1},
                 new int[] {1, 0, 1}), TOL);
         assertEquals(7.0 / 12, BinaryClassificationMetrics.averagePrecision(new double[] {0.5, 0.5, 0.1},
