@@ -1,0 +1,191 @@
+package dev.embedtune.model.onnx;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The parts of an ONNX model (onnx.proto: ModelProto → GraphProto) the importer uses: nodes,
+ * initializers and constant tensors. Field numbers are onnx.proto's.
+ */
+public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List<String> inputs,
+        List<String> outputs) {
+
+    /** A NodeProto: operator, inputs, outputs and the tensor-valued attributes (Constant's "value"). */
+    public record Node(String opType, String name, List<String> inputs, List<String> outputs,
+            Map<String, Tensor> tensorAttributes) {
+    }
+
+    /**
+     * A TensorProto with its data as floats (FLOAT, DOUBLE, INT32, INT64 converted).
+     *
+     * @param dataType onnx.proto's TensorProto.DataType (1 FLOAT, 6 INT32, 7 INT64, 11 DOUBLE)
+     */
+    public record Tensor(String name, long[] dims, int dataType, float[] data) {
+        public long numel() {
+            long n = 1;
+            for (long d : dims) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    static final int FLOAT = 1, INT32 = 6, INT64 = 7, DOUBLE = 11;
+
+    /** Parses ModelProto bytes. */
+    public static OnnxGraph parse(ByteBuffer modelBytes) throws OnnxFormatException {
+        ProtoReader model = new ProtoReader(modelBytes);
+        ByteBuffer graph = null;
+        while (model.next()) {
+            if (model.field() == 7 && model.wireType() == ProtoReader.LENGTH_DELIMITED) {   // ModelProto.graph
+                graph = model.bytes();
+            } else {
+                model.skip();
+            }
+        }
+        if (graph == null) {
+            throw new OnnxFormatException("no graph (ModelProto field 7): not an ONNX model");
+        }
+        List<Node> nodes = new ArrayList<>();
+        Map<String, Tensor> initializers = new LinkedHashMap<>();
+        List<String> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+        ProtoReader g = new ProtoReader(graph);
+        while (g.next()) {
+            switch (g.field()) {
+                case 1 -> nodes.add(node(new ProtoReader(g.bytes())));                 // node
+                case 5 -> { Tensor t = tensor(new ProtoReader(g.bytes())); initializers.put(t.name(), t); }
+                case 11 -> inputs.add(valueInfoName(new ProtoReader(g.bytes())));     // input
+                case 12 -> outputs.add(valueInfoName(new ProtoReader(g.bytes())));    // output
+                default -> g.skip();
+            }
+        }
+        return new OnnxGraph(nodes, initializers, inputs, outputs);
+    }
+
+    private static Node node(ProtoReader r) throws OnnxFormatException {
+        List<String> in = new ArrayList<>(), out = new ArrayList<>();
+        String name = "", op = "";
+        Map<String, Tensor> attributes = new LinkedHashMap<>();
+        while (r.next()) {
+            switch (r.field()) {
+                case 1 -> in.add(r.string());
+                case 2 -> out.add(r.string());
+                case 3 -> name = r.string();
+                case 4 -> op = r.string();
+                case 5 -> attribute(new ProtoReader(r.bytes()), attributes);
+                default -> r.skip();
+            }
+        }
+        return new Node(op, name, in, out, attributes);
+    }
+
+    /** AttributeProto: keeps tensor attributes (field 5, "t") and scalar floats/ints as 0-d tensors. */
+    private static void attribute(ProtoReader r, Map<String, Tensor> out) throws OnnxFormatException {
+        String name = null;
+        Tensor t = null;
+        Float f = null;
+        Long i = null;
+        while (r.next()) {
+            switch (r.field()) {
+                case 1 -> name = r.string();
+                case 2 -> f = r.fixed32Float();
+                case 3 -> i = r.varint();
+                case 5 -> t = tensor(new ProtoReader(r.bytes()));
+                default -> r.skip();
+            }
+        }
+        if (name == null) {
+            return;
+        }
+        if (t != null) {
+            out.put(name, t);
+        } else if (f != null) {
+            out.put(name, new Tensor(name, new long[0], FLOAT, new float[] {f}));
+        } else if (i != null) {
+            out.put(name, new Tensor(name, new long[0], INT64, new float[] {i}));
+        }
+    }
+
+    private static String valueInfoName(ProtoReader r) throws OnnxFormatException {
+        String name = "";
+        while (r.next()) {
+            if (r.field() == 1) {
+                name = r.string();
+            } else {
+                r.skip();
+            }
+        }
+        return name;
+    }
+
+    private static Tensor tensor(ProtoReader r) throws OnnxFormatException {
+        List<Long> dims = new ArrayList<>();
+        List<Float> floatData = new ArrayList<>();
+        List<Long> intData = new ArrayList<>();
+        int dataType = 0;
+        String name = "";
+        ByteBuffer raw = null;
+        boolean external = false;
+        while (r.next()) {
+            switch (r.field()) {
+                case 1 -> r.int64s(dims);
+                case 2 -> dataType = (int) r.varint();
+                case 4 -> r.floats(floatData);
+                case 5, 7 -> r.int64s(intData);     // int32_data (varint-encoded), int64_data
+                case 8 -> name = r.string();
+                case 9 -> raw = r.bytes();
+                case 14 -> external = r.varint() == 1;   // data_location EXTERNAL
+                default -> r.skip();
+            }
+        }
+        if (external) {
+            throw new OnnxFormatException("tensor " + name + " keeps its data in an external file, which the importer does not read");
+        }
+        long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+        long numel = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new OnnxFormatException("tensor " + name + " has a negative dimension");
+            }
+            numel = Math.multiplyExact(numel, d);
+        }
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new OnnxFormatException("tensor " + name + " has " + numel + " elements, too many for one array");
+        }
+        float[] data = new float[(int) numel];
+        if (raw != null) {
+            int size = switch (dataType) {
+                case FLOAT, INT32 -> 4;
+                case INT64, DOUBLE -> 8;
+                default -> throw new OnnxFormatException("tensor " + name + " has data type " + dataType
+                        + "; the importer reads FLOAT, DOUBLE, INT32 and INT64");
+            };
+            if ((long) raw.remaining() != numel * size) {
+                throw new OnnxFormatException("tensor " + name + " has " + raw.remaining() + " raw bytes, expected "
+                        + numel * size + " for dims " + dims);
+            }
+            raw.order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < data.length; k++) {
+                data[k] = switch (dataType) {
+                    case FLOAT -> raw.getFloat();
+                    case INT32 -> raw.getInt();
+                    case INT64 -> raw.getLong();
+                    default -> (float) raw.getDouble();
+                };
+            }
+        } else {
+            List<? extends Number> values = !floatData.isEmpty() ? floatData : intData;
+            if (values.size() != numel) {
+                throw new OnnxFormatException("tensor " + name + " has " + values.size() + " values, expected " + numel);
+            }
+            for (int k = 0; k < data.length; k++) {
+                data[k] = values.get(k).floatValue();
+            }
+        }
+        return new Tensor(name, shape, dataType, data);
+    }
+}
