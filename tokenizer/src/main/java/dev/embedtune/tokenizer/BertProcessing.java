@@ -24,7 +24,7 @@ record BertProcessing(int clsId, int sepId) implements PostProcessor {
     @Override
     public void process(TokenList a, TokenList b, boolean addSpecialTokens, IntFunction<String> idToToken, EncodingBuilder out) {
         if (!addSpecialTokens) {
-            PostProcessor.concatenate(a, b, out);
+            PostProcessor.concatenate(a, b, 1, out);
             return;
         }
         out.addSpecial(clsId, 0);

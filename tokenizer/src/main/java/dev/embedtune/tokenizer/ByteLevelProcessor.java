@@ -18,7 +18,7 @@ record ByteLevelProcessor(boolean trimOffsets, boolean addPrefixSpace) implement
     @Override
     public void process(TokenList a, TokenList b, boolean addSpecialTokens, IntFunction<String> idToToken, EncodingBuilder out) {
         trim(a, b, idToToken);
-        PostProcessor.concatenate(a, b, out);
+        PostProcessor.concatenate(a, b, 1, out);
     }
 
     void trim(TokenList a, TokenList b, IntFunction<String> idToToken) {

@@ -37,9 +37,13 @@ sealed interface PostProcessor permits TemplateProcessing, BertProcessing, ByteL
         };
     }
 
-    /** What Hugging Face does without a post-processor: both sequences, type id 0, nothing added. */
-    static void concatenate(TokenList a, TokenList b, EncodingBuilder out) {
+    /**
+     * Both sequences, nothing added. A processor that adds nothing still gives the second
+     * sequence type id 1 (Hugging Face's default {@code process}); with no processor at all
+     * both are 0.
+     */
+    static void concatenate(TokenList a, TokenList b, int secondTypeId, EncodingBuilder out) {
         out.addSequence(a, 0, 0);
-        if (b != null) out.addSequence(b, 0, 1);
+        if (b != null) out.addSequence(b, secondTypeId, 1);
     }
 }

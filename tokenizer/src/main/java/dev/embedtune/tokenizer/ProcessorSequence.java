@@ -21,6 +21,6 @@ record ProcessorSequence(List<PostProcessor> processors) implements PostProcesso
             else builder = p;
         }
         if (builder != null) builder.process(a, b, addSpecialTokens, idToToken, out);
-        else PostProcessor.concatenate(a, b, out);
+        else PostProcessor.concatenate(a, b, 1, out);
     }
 }

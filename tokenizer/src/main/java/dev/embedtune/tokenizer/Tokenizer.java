@@ -277,7 +277,7 @@ public final class Tokenizer {
         }
         EncodingBuilder out = new EncodingBuilder(a.size + (b == null ? 0 : b.size) + 4);
         if (postProcessor != null) postProcessor.process(a, b, addSpecialTokens, this::idToToken, out);
-        else PostProcessor.concatenate(a, b, out);
+        else PostProcessor.concatenate(a, b, 0, out);
         return out;
     }
 
