@@ -34,7 +34,8 @@ record ByteLevelProcessor(boolean trimOffsets, boolean addPrefixSpace) implement
             int leading = 0;
             while (leading < token.length() && token.charAt(leading) == SPACE) leading++;
             int trailing = 0;
-            while (trailing < token.length() - leading && token.charAt(token.length() - 1 - trailing) == SPACE) trailing++;
+            // Counted independently of the leading ones: a lone "Ġ" has one of each, as in Hugging Face.
+            while (trailing < token.length() && token.charAt(token.length() - 1 - trailing) == SPACE) trailing++;
             if (leading > 0) {
                 boolean first = i == 0 || t.starts[i] == 0;
                 if (first && addPrefixSpace && leading == 1) leading = 0;
