@@ -1,0 +1,100 @@
+package dev.embedtune.bench.suite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ComparisonTest {
+
+    @TempDir
+    Path dir;
+
+    private static Map<String, Object> machine(int threads) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("label", "AMD EPYC ×2");
+        m.put("ompThreads", threads);
+        return m;
+    }
+
+    private static BenchmarkResult result(String name, double msPerOp) {
+        return new BenchmarkResult(name, Map.of(), "avgt", msPerOp, 0.5, "ms/op",
+                1000.0 / msPerOp, Map.of("p50", msPerOp), 512.0, Double.NaN, Map.of());
+    }
+
+    @Test
+    void twoRunsWithOtherSettingsMergeIntoOneTableAndChart() throws IOException {
+        Path one = dir.resolve("one-thread.json");
+        Path two = dir.resolve("two-threads.json");
+        // 1 thread: encode 20 ms/op (50 items/s), forward 400 ms/op (2.5 items/s).
+        new ResultFile("quick", machine(1), List.of(
+                result("dev.embedtune.bench.TokenizerBenchmark.encode", 20),
+                result("dev.embedtune.bench.ForwardBenchmark.forward", 400))).write(one);
+        // 2 threads: encode 10 ms/op (100 items/s, ×2.00), forward 250 ms/op (4 items/s, ×1.60);
+        // a benchmark only this run has shows a dash in the first column.
+        new ResultFile("quick", machine(2), List.of(
+                result("dev.embedtune.bench.TokenizerBenchmark.encode", 10),
+                result("dev.embedtune.bench.ForwardBenchmark.forward", 250),
+                result("dev.embedtune.bench.MiningBenchmark.mine", 1000))).write(two);
+
+        Comparison c = Comparison.of(List.of(one, two));
+        String first = c.columns().get(0), second = c.columns().get(1);
+        assertEquals("AMD EPYC ×2, 1 threads (one-thread.json)", first);
+        assertEquals(50.0, c.itemsPerSecond("TokenizerBenchmark.encode", first), 1e-9);
+        assertEquals(2.0, c.ratio("TokenizerBenchmark.encode", second), 1e-9);
+        assertEquals(1.6, c.ratio("ForwardBenchmark.forward", second), 1e-9);
+        assertTrue(Double.isNaN(c.itemsPerSecond("MiningBenchmark.mine", first)));
+
+        String md = c.markdown();
+        assertTrue(md.contains("| TokenizerBenchmark.encode | 50.00 | 100 (×2.00) |"), md);
+        assertTrue(md.contains("| ForwardBenchmark.forward | 2.50 | 4.00 (×1.60) |"), md);
+        assertTrue(md.contains("| MiningBenchmark.mine | – | 1.00 (×NaN) |") || md.contains("| MiningBenchmark.mine | – |"), md);
+
+        Path png = dir.resolve("chart.png");
+        c.writeChart(png);
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertEquals(1200, image.getWidth());
+        assertEquals(200 + 40 * 3, image.getHeight());
+    }
+
+    @Test
+    void resultFilesRoundTripAndNullsStandForUnknownFigures() throws IOException {
+        Path file = dir.resolve("r.json");
+        BenchmarkResult r = result("dev.embedtune.bench.X.y", 4);
+        new ResultFile("full", machine(2), List.of(r)).write(file);
+        assertTrue(Files.readString(file).contains("\"deviceUsedMb\" : null"));
+        ResultFile back = ResultFile.read(file);
+        assertEquals("full", back.mode());
+        assertEquals(r, back.benchmarks().get(0));
+    }
+
+    @Test
+    void aFileThatIsNotAResultFileIsNamedInTheError() throws IOException {
+        Path file = dir.resolve("other.json");
+        Files.writeString(file, "{\"format\":\"something-else\"}");
+        IOException e = assertThrows(IOException.class, () -> Comparison.of(List.of(file)));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("format"), e.getMessage());
+        Files.writeString(file, "{\"format\":\"embedtune-bench/1\",\"machine\":{},\"benchmarks\":[{\"mode\":\"avgt\"}]}");
+        e = assertThrows(IOException.class, () -> ResultFile.read(file));
+        assertTrue(e.getMessage().contains("benchmarks[0].name"), e.getMessage());
+    }
+
+    @Test
+    void unitsConvertBothWays() {
+        assertEquals(2000.0, Units.opsPerSecond(2, "ops/ms"), 1e-9);
+        assertEquals(50.0, Units.opsPerSecond(20, "ms/op"), 1e-9);
+        assertEquals(1e6, Units.opsPerSecond(1, "us/op"), 1e-3);
+        assertEquals(20.0, Units.millisPerOp(50, "ops/s"), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> Units.opsPerSecond(1, "furlongs"));
+    }
+}

@@ -1,0 +1,77 @@
+package dev.embedtune.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.embedtune.model.TextEncoder;
+import dev.embedtune.train.eval.EvaluationResult;
+import dev.embedtune.train.eval.InformationRetrievalEvaluator;
+import dev.embedtune.train.eval.MatryoshkaEvaluation;
+import dev.embedtune.train.eval.RetrievalTask;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code embedtune evaluate --model DIR --data FILE.jsonl [--split test] [--dims 384,256,128,64]}:
+ * retrieval metrics of a model on a shared-format JSONL file ({@link RetrievalTask}: queries from the
+ * split, corpus of all passages, relevant = same group), printed to stdout as one JSON object with
+ * sentence-transformers' keys ({@code cosine_ndcg@10}, or {@code dim_128_cosine_ndcg@10} per
+ * Matryoshka dimension, plus {@code sequential_score}, their mean NDCG).
+ */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Print retrieval metrics (NDCG@10, MRR@10, MAP@100, accuracy/precision/recall@k) as JSON.")
+public final class EvaluateCommand implements Callable<Integer> {
+
+    /** Loads the embedding model of a model directory; the seam between the CLI and the embedding API. */
+    @FunctionalInterface
+    public interface EncoderLoader {
+        TextEncoder load(Path modelDir) throws Exception;
+    }
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+    Path model;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE.jsonl",
+            description = "JSONL with id, query, passage, group (and split).")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "test", paramLabel = "SPLIT",
+            description = "Whose queries to evaluate: test, train or all (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--dims", split = ",", paramLabel = "D",
+            description = "Matryoshka dimensions: truncate, L2-normalise, evaluate each (e.g. 384,256,128,64).")
+    List<Integer> dims;
+
+    @Option(names = "--batch-size", defaultValue = "64", paramLabel = "N",
+            description = "Texts per model call (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Spec
+    CommandSpec spec;
+
+    private final EncoderLoader loader;
+
+    public EvaluateCommand(EncoderLoader loader) {
+        this.loader = loader;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        RetrievalTask task = RetrievalTask.fromJsonl(data, split);
+        InformationRetrievalEvaluator.Options base = InformationRetrievalEvaluator.Options.defaults().withBatchSize(batchSize);
+        TextEncoder encoder = loader.load(model);
+        EvaluationResult result = dims == null || dims.isEmpty()
+                ? InformationRetrievalEvaluator.of(task, base).evaluate(encoder)
+                : new MatryoshkaEvaluation(dims, name -> InformationRetrievalEvaluator.of(task, base.withName(name)))
+                        .evaluate(encoder);
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(new ObjectMapper().writeValueAsString(result.metrics()));
+        out.flush();
+        return 0;
+    }
+}
