@@ -60,6 +60,12 @@ record BertNormalizer(boolean cleanText, boolean handleChineseChars, boolean str
         return out.build();
     }
 
+    @Override
+    public String toString() {
+        return "BertNormalizer[cleanText=" + cleanText + ", handleChineseChars=" + handleChineseChars
+                + ", stripAccents=" + stripAccents + ", lowercase=" + lowercase + "]";
+    }
+
     private String cached(int cp) {
         String s = table.get(cp);
         if (s == null) {

@@ -35,7 +35,7 @@ class ComponentGoldenTest {
             List<Encoding> actual = ours.encodeBatch(texts).encodings();
             for (int i = 0; i < texts.size(); i++) {
                 // Offsets are not compared for llama3-split: with ignore_merges, the Rust library
-                // (0.19, inside DJL 0.30) gives a whole-word hit the offsets (0, 0) within its word
+                // (0.20.0, inside DJL 0.30.0) gives a whole-word hit the offsets (0, 0) within its word
                 // ("ab cd" -> (0,0) (2,2)); ours are the word's span.
                 boolean offsets = i < random && !variant.equals("llama3-split");
                 Compare.same(variant + " text " + i + " " + Compare.shorten(texts.get(i)), expected[i], actual.get(i), offsets);
