@@ -10,7 +10,7 @@ record BertProcessing(int clsId, int sepId) implements PostProcessor {
     }
 
     /** {@code ["[CLS]", 101]}. */
-    private static int idOf(Json pair) {
+    static int idOf(Json pair) {
         pair.expectArray();
         if (pair.size() != 2) throw pair.error("expected [token, id], found " + pair.node());
         return pair.element(1).asInt();

@@ -8,7 +8,7 @@ import java.util.function.IntFunction;
  * Last pipeline stage: wraps the model's tokens of one or two sequences with special tokens and
  * assigns type ids ({@code [CLS] A [SEP] B [SEP]}).
  */
-sealed interface PostProcessor permits TemplateProcessing, BertProcessing, ByteLevelProcessor, ProcessorSequence {
+sealed interface PostProcessor permits TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevelProcessor, ProcessorSequence {
 
     /** How many special tokens {@link #process} adds with {@code addSpecialTokens}; truncation reserves room for them. */
     int addedTokens(boolean pair);
@@ -16,7 +16,7 @@ sealed interface PostProcessor permits TemplateProcessing, BertProcessing, ByteL
     /** {@code b} is null for a single sequence. May adjust offsets in {@code a}/{@code b}. */
     void process(TokenList a, TokenList b, boolean addSpecialTokens, IntFunction<String> idToToken, EncodingBuilder out);
 
-    List<String> TYPES = List.of("TemplateProcessing", "BertProcessing", "ByteLevel", "Sequence");
+    List<String> TYPES = List.of("TemplateProcessing", "BertProcessing", "RobertaProcessing", "ByteLevel", "Sequence");
 
     static PostProcessor fromJson(Json json) {
         json.expectObject();
@@ -24,6 +24,7 @@ sealed interface PostProcessor permits TemplateProcessing, BertProcessing, ByteL
         return switch (type) {
             case "TemplateProcessing" -> TemplateProcessing.fromJson(json);
             case "BertProcessing" -> BertProcessing.fromJson(json);
+            case "RobertaProcessing" -> RobertaProcessing.fromJson(json);
             case "ByteLevel" -> new ByteLevelProcessor(json.bool("trim_offsets", true), json.bool("add_prefix_space", true));
             case "Sequence" -> {
                 Json list = json.field("processors").expectArray();

@@ -9,7 +9,7 @@
  *      ─ Normalizer      BertNormalizer | NFC | NFD | NFKC | NFKD | Lowercase | StripAccents | Sequence
  *      ─ PreTokenizer    BertPreTokenizer | ByteLevel | Split | Whitespace | WhitespaceSplit | Punctuation | Digits | Sequence
  *      ─ TokenModel      WordPiece | BPE
- *      ─ truncation, PostProcessor (TemplateProcessing | BertProcessing | ByteLevel | Sequence), padding
+ *      ─ truncation, PostProcessor (TemplateProcessing | BertProcessing | RobertaProcessing | ByteLevel | Sequence), padding
  * ids ─ Decoder          WordPiece | ByteLevel
  * </pre>
  *
@@ -20,7 +20,7 @@
  * original Java string (Hugging Face's Python binding reports code points).
  *
  * <p>Not supported (an error, never a silent difference): Unigram and WordLevel models, Metaspace,
- * Replace, Prepend and Strip components, RobertaProcessing, BPE dropout and byte_fallback, a
+ * Replace, Prepend and Strip components, BPE dropout and byte_fallback, a
  * pre-tokenizer after ByteLevel in a Sequence, and stride/overflowing tokens in truncation.
  */
 package dev.embedtune.tokenizer;

@@ -23,7 +23,7 @@ class ComponentGoldenTest {
             + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama3-split", "neox-digits", "bert-sequence"})
+    @ValueSource(strings = {"llama3-split", "neox-digits", "bert-sequence", "roberta"})
     void syntheticTokenizerMatchesRust(String variant) throws IOException {
         String json = build(variant);
         Tokenizer ours = Tokenizer.fromJson(json, variant);
@@ -33,6 +33,13 @@ class ComponentGoldenTest {
         try (HuggingFaceTokenizer djl = Reference.djl(json)) {
             ai.djl.huggingface.tokenizers.Encoding[] expected = djl.batchEncode(texts);
             List<Encoding> actual = ours.encodeBatch(texts).encodings();
+            List<String> seconds = new ArrayList<>(texts.subList(1, texts.size()));
+            seconds.add("last");
+            ai.djl.huggingface.tokenizers.Encoding[] pairs = djl.batchEncode(new ai.djl.util.PairList<>(texts, seconds));
+            List<Encoding> ourPairs = ours.encodeBatch(texts, seconds).encodings();
+            for (int i = 0; i < texts.size(); i += 7) {
+                Compare.same(variant + " pair " + i, pairs[i], ourPairs.get(i), false);
+            }
             for (int i = 0; i < texts.size(); i++) {
                 // Offsets are not compared for llama3-split: with ignore_merges, the Rust library
                 // (0.20.0, inside DJL 0.30.0) gives a whole-word hit the offsets (0, 0) within its word
@@ -70,6 +77,19 @@ class ComponentGoldenTest {
                         + "{\"type\":\"NFD\"},{\"type\":\"StripAccents\"},{\"type\":\"Lowercase\"}]}"));
                 root.set("pre_tokenizer", m.readTree("{\"type\":\"Sequence\",\"pretokenizers\":["
                         + "{\"type\":\"WhitespaceSplit\"},{\"type\":\"Punctuation\",\"behavior\":\"Contiguous\"}]}"));
+            }
+            case "roberta" -> {
+                // RoBERTa's layout: <mask> swallows the space before it (lstrip), RobertaProcessing
+                // with offset trimming; <s>, </s>, <mask> appended after GPT-2's 50,257 ids.
+                var added = (com.fasterxml.jackson.databind.node.ArrayNode) root.get("added_tokens");
+                added.add(m.readTree("{\"id\":50257,\"content\":\"<s>\",\"special\":true,\"normalized\":false,"
+                        + "\"lstrip\":false,\"rstrip\":false,\"single_word\":false}"));
+                added.add(m.readTree("{\"id\":50258,\"content\":\"</s>\",\"special\":true,\"normalized\":false,"
+                        + "\"lstrip\":false,\"rstrip\":false,\"single_word\":false}"));
+                added.add(m.readTree("{\"id\":50259,\"content\":\"<mask>\",\"special\":true,\"normalized\":false,"
+                        + "\"lstrip\":true,\"rstrip\":false,\"single_word\":false}"));
+                root.set("post_processor", m.readTree("{\"type\":\"RobertaProcessing\",\"sep\":[\"</s>\",50258],"
+                        + "\"cls\":[\"<s>\",50257],\"trim_offsets\":true,\"add_prefix_space\":false}"));
             }
             default -> throw new IllegalArgumentException(variant);
         }

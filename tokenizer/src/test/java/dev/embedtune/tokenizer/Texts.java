@@ -21,7 +21,7 @@ final class Texts {
                 "Hello  world   !  \n\n  new  \r\n\tlines   ", "12345 3.14159 1,000,000 ½ ² ①",
                 "∑∫√∞≠≤ ← → ★ ♠ © ® ™ € £ ¥ $5 #tag @user", "http://example.com/a?b=c&d=e#f",
                 "[SEP][CLS] [SEP]x[CLS]y [PAD][MASK][UNK] [sep] [ SEP ] [[SEP]] [CLS" ,
-                "<|endoftext|> text <|endoftext|><|endoftext|>x",
+                "<|endoftext|> text <|endoftext|><|endoftext|>x", "Hello <mask> world  <mask>!<mask> <s>x</s>",
                 "---___***!!!???...,,,;;;:::", "\\ \" ' ` ~ ^ | < > = + { } ( ) [ ]",
                 "a".repeat(101), "b".repeat(100), "tokenization".repeat(9)));
         // A 10,000-char word and a 100,000-char text.
