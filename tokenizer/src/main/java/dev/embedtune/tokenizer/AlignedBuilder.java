@@ -46,6 +46,6 @@ final class AlignedBuilder {
     }
 
     Piece build() {
-        return new Piece(chars, starts, ends, 0, length, false);
+        return new Piece(chars, starts, ends, 0, length);
     }
 }

@@ -46,7 +46,7 @@ record ByteLevelPreTokenizer(boolean addPrefixSpace, boolean trimOffsets, boolea
         System.arraycopy(p.chars, p.from, c, 1, n);
         System.arraycopy(p.starts, p.from, s, 1, n);
         System.arraycopy(p.ends, p.from, e, 1, n);
-        return new Piece(c, s, e, 0, n + 1, false);
+        return new Piece(c, s, e, 0, n + 1);
     }
 
     /** Each UTF-8 byte of each code point becomes one char, aligned to that code point's range. */
@@ -66,8 +66,7 @@ record ByteLevelPreTokenizer(boolean addPrefixSpace, boolean trimOffsets, boolea
             for (int b = 0; b < len; b++) out.append(ByteLevel.BYTE_TO_CHAR[buf[b] & 0xFF], p.starts[i], p.ends[i]);
             i += n;
         }
-        Piece built = out.build();
-        return new Piece(built.chars, built.starts, built.ends, 0, built.to, true);
+        return out.build();
     }
 
     private static int utf8(int cp, byte[] buf) {

@@ -50,8 +50,4 @@ final class CharSliceMap {
         }
         return -1;
     }
-
-    int get(String s) {
-        return get(s.toCharArray(), 0, s.length(), s.hashCode());
-    }
 }

@@ -32,11 +32,4 @@ final class IntList {
         return size;
     }
 
-    void clear() {
-        size = 0;
-    }
-
-    int[] toArray() {
-        return Arrays.copyOf(data, size);
-    }
 }

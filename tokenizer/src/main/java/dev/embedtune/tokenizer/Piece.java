@@ -12,20 +12,16 @@ final class Piece {
     final int[] ends;
     final int from;
     final int to;
-    /** True once the chars are byte-level encoded (ByteLevel pre-tokenizer ran on this piece). */
-    final boolean byteLevel;
-
-    Piece(char[] chars, int[] starts, int[] ends, int from, int to, boolean byteLevel) {
+    Piece(char[] chars, int[] starts, int[] ends, int from, int to) {
         this.chars = chars;
         this.starts = starts;
         this.ends = ends;
         this.from = from;
         this.to = to;
-        this.byteLevel = byteLevel;
     }
 
     Piece slice(int newFrom, int newTo) {
-        return new Piece(chars, starts, ends, newFrom, newTo, byteLevel);
+        return new Piece(chars, starts, ends, newFrom, newTo);
     }
 
     int length() {
@@ -34,11 +30,6 @@ final class Piece {
 
     boolean isEmpty() {
         return to <= from;
-    }
-
-    /** Original-text start of the char at absolute index {@code i}. */
-    int originalStart(int i) {
-        return starts[i];
     }
 
     @Override

@@ -103,6 +103,6 @@ final class Unicode {
             starts[i] = at;
             ends[i] = at + 1;
         }
-        return new Piece(chars, starts, ends, 0, n, false);
+        return new Piece(chars, starts, ends, 0, n);
     }
 }

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -111,9 +110,5 @@ final class Reference {
         long[] r = new long[a.length];
         for (int i = 0; i < a.length; i++) r[i] = a[i];
         return r;
-    }
-
-    static Map<String, String> none() {
-        return Map.of();
     }
 }
