@@ -161,7 +161,8 @@ public final class OnnxBertImporter {
                 OnnxGraph.Node left = producer.get(n.inputs().get(0));
                 Float c = scalar(graph, producer, n.inputs().get(1));
                 if (left != null && left.opType().equals("ReduceMean") && c != null && c > 0 && c < 1e-3) {
-                    return c;
+                    // The graph holds eps as float32; its shortest decimal form is what config.json had.
+                    return Double.parseDouble(Float.toString(c));
                 }
             }
         }
