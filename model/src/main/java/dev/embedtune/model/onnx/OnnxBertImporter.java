@@ -1,5 +1,6 @@
 package dev.embedtune.model.onnx;
 
+import dev.embedtune.model.bert.BertWeights;
 import dev.embedtune.model.config.BertConfig;
 import dev.embedtune.model.safetensors.SafetensorsWriter;
 import java.util.ArrayList;
@@ -186,51 +187,14 @@ public final class OnnxBertImporter {
         return x;
     }
 
-    /** BertModel's parameter names for a config, in its module order. */
-    public static List<String> expectedNames(BertConfig c) {
-        List<String> names = new ArrayList<>(List.of("embeddings.word_embeddings.weight",
-                "embeddings.position_embeddings.weight", "embeddings.token_type_embeddings.weight",
-                "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"));
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String p = "encoder.layer." + i + ".";
-            for (String m : List.of("attention.self.query", "attention.self.key", "attention.self.value",
-                    "attention.output.dense")) {
-                names.add(p + m + ".weight");
-                names.add(p + m + ".bias");
-            }
-            names.add(p + "attention.output.LayerNorm.weight");
-            names.add(p + "attention.output.LayerNorm.bias");
-            names.add(p + "intermediate.dense.weight");
-            names.add(p + "intermediate.dense.bias");
-            names.add(p + "output.dense.weight");
-            names.add(p + "output.dense.bias");
-            names.add(p + "output.LayerNorm.weight");
-            names.add(p + "output.LayerNorm.bias");
-        }
-        return names;
-    }
-
-    /** BertModel's shape for each of {@link #expectedNames}. */
-    public static long[] expectedShape(BertConfig c, String name) {
-        long h = c.hiddenSize(), f = c.intermediateSize();
-        if (name.equals("embeddings.word_embeddings.weight")) return new long[] {c.vocabSize(), h};
-        if (name.equals("embeddings.position_embeddings.weight")) return new long[] {c.maxPositionEmbeddings(), h};
-        if (name.equals("embeddings.token_type_embeddings.weight")) return new long[] {c.typeVocabSize(), h};
-        if (name.endsWith("intermediate.dense.weight")) return new long[] {f, h};
-        if (name.endsWith("intermediate.dense.bias")) return new long[] {f};
-        if (name.endsWith("output.dense.weight") && !name.contains("attention")) return new long[] {h, f};
-        if (name.endsWith(".weight") && !name.contains("LayerNorm")) return new long[] {h, h};
-        return new long[] {h};
-    }
-
     private static Map<String, Weight> ordered(Map<String, Weight> weights, BertConfig config) throws OnnxFormatException {
         Map<String, Weight> out = new LinkedHashMap<>();
-        for (String name : expectedNames(config)) {
+        for (String name : BertWeights.names(config)) {
             Weight w = weights.get(name);
             if (w == null) {
                 throw new OnnxFormatException("missing weight " + name + " for a " + config.numHiddenLayers() + "-layer BERT");
             }
-            long[] expected = expectedShape(config, name);
+            long[] expected = BertWeights.shape(config, name);
             if (!java.util.Arrays.equals(expected, w.shape())) {
                 throw new OnnxFormatException("weight " + name + " has shape " + java.util.Arrays.toString(w.shape())
                         + ", expected " + java.util.Arrays.toString(expected));

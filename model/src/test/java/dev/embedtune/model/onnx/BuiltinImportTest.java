@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.embedtune.model.bert.BertWeights;
 import dev.embedtune.model.config.BertConfig;
 import dev.embedtune.model.safetensors.SafetensorsFile;
 import dev.embedtune.model.safetensors.TensorInfo;
@@ -57,8 +58,8 @@ class BuiltinImportTest {
 
         try (SafetensorsFile f = SafetensorsFile.open(out.resolve("model.safetensors"))) {
             assertEquals(bert.weights().keySet(), new java.util.HashSet<>(f.names()));
-            for (String name : OnnxBertImporter.expectedNames(c)) {
-                assertArrayEquals(OnnxBertImporter.expectedShape(c, name), f.info(name).shape(), name);
+            for (String name : BertWeights.names(c)) {
+                assertArrayEquals(BertWeights.shape(c, name), f.info(name).shape(), name);
             }
             assertArrayEquals(new long[] {1536, 384}, f.info("encoder.layer.0.intermediate.dense.weight").shape());
             assertArrayEquals(new long[] {384, 1536}, f.info("encoder.layer.0.output.dense.weight").shape());
