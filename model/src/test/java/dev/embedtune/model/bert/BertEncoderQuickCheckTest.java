@@ -2,6 +2,7 @@ package dev.embedtune.model.bert;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.embedtune.model.embed.OnnxRuntimeReference;
 import dev.embedtune.model.onnx.BuiltinModel;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.safetensors.TensorSource;

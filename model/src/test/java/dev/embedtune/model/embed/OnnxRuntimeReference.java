@@ -1,4 +1,4 @@
-package dev.embedtune.model.bert;
+package dev.embedtune.model.embed;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -10,11 +10,11 @@ import java.io.InputStream;
 import java.util.Map;
 
 /** ONNX Runtime running the original ONNX export of a built-in model: the reference forward pass. */
-final class OnnxRuntimeReference implements AutoCloseable {
+public final class OnnxRuntimeReference implements AutoCloseable {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
 
-    OnnxRuntimeReference(BuiltinModel model) throws IOException, OrtException {
+    public OnnxRuntimeReference(BuiltinModel model) throws IOException, OrtException {
         byte[] bytes;
         try (InputStream in = getClass().getClassLoader().getResourceAsStream(model.onnxResource())) {
             bytes = in.readAllBytes();
@@ -25,7 +25,7 @@ final class OnnxRuntimeReference implements AutoCloseable {
     }
 
     /** last_hidden_state [B][T][H] for int64 inputs built from the given ids. */
-    float[][][] lastHiddenState(int[][] ids, int[][] mask, int[][] types) throws OrtException {
+    public float[][][] lastHiddenState(int[][] ids, int[][] mask, int[][] types) throws OrtException {
         try (OnnxTensor i = OnnxTensor.createTensor(env, toLong(ids));
              OnnxTensor m = OnnxTensor.createTensor(env, toLong(mask));
              OnnxTensor t = OnnxTensor.createTensor(env, toLong(types));

@@ -1,0 +1,141 @@
+package dev.embedtune.model.embed;
+
+import dev.embedtune.model.ModelFormatException;
+import dev.embedtune.model.TextEncoder;
+import dev.embedtune.model.bert.BertEncoder;
+import dev.embedtune.model.pooling.Pooling;
+import dev.embedtune.model.safetensors.TensorSource;
+import dev.embedtune.model.st.ModelDirectory;
+import dev.embedtune.tokenizer.BatchEncoding;
+import dev.embedtune.tokenizer.Padding;
+import dev.embedtune.tokenizer.Tokenizer;
+import dev.embedtune.tokenizer.Truncation;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The embedding API: a model directory in, one vector per text out, as
+ * {@code SentenceTransformer.encode} computes it — tokenise (truncated at max_seq_length), run the
+ * encoder, pool, normalise when the model has a Normalize module, truncate for Matryoshka models.
+ * Texts are sorted by length and batched so that padding is short; results come back in input order.
+ */
+public final class Embedder implements TextEncoder {
+
+    /**
+     * @param batchSize   texts per forward pass
+     * @param maxLength   tokens per text including special tokens, or null for the model's max_seq_length
+     * @param truncateDim keep only the first dimensions (Matryoshka), or null for all
+     */
+    public record Options(int batchSize, Integer maxLength, Integer truncateDim) {
+        public static final Options DEFAULT = new Options(32, null, null);
+
+        public Options {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+            }
+        }
+    }
+
+    private final ModelDirectory model;
+    private final BertEncoder encoder;
+    private final Tokenizer tokenizer;
+    private final Options options;
+    private final int dimension;
+
+    private Embedder(ModelDirectory model, BertEncoder encoder, Tokenizer tokenizer, Options options) {
+        this.model = model;
+        this.encoder = encoder;
+        this.tokenizer = tokenizer;
+        this.options = options;
+        int full = model.pooling().outputDimension();
+        Integer truncate = options.truncateDim() != null ? options.truncateDim() : model.settings().truncateDim();
+        if (truncate != null && (truncate < 1 || truncate > full)) {
+            throw new IllegalArgumentException("truncate dim " + truncate + " must be between 1 and the model's embedding dimension " + full);
+        }
+        this.dimension = truncate != null ? truncate : full;
+    }
+
+    public static Embedder load(Path dir) throws IOException {
+        return load(dir, Options.DEFAULT);
+    }
+
+    public static Embedder load(Path dir, Options options) throws IOException {
+        ModelDirectory md = ModelDirectory.read(dir);
+        BertEncoder encoder;
+        try (TensorSource weights = md.openWeights()) {
+            encoder = BertEncoder.load(md.bertConfig(), weights, md.transformerDir());
+        }
+        Tokenizer tok;
+        if (md.tokenizerJson() != null) {
+            tok = Tokenizer.fromFile(md.tokenizerJson());
+        } else if (md.vocabTxt() != null) {
+            tok = Tokenizer.fromVocab(md.vocabTxt(), md.sentenceBert().doLowerCase());
+        } else {
+            throw new ModelFormatException(md.transformerDir(), "no tokenizer: looked for tokenizer.json and vocab.txt");
+        }
+        int maxLength = Math.min(options.maxLength() != null ? options.maxLength() : md.sentenceBert().maxSeqLength(),
+                md.config().maxPositionEmbeddings());
+        tok = tok.withTruncation(Truncation.of(maxLength)).withPadding(Padding.longest());
+        return new Embedder(md, encoder, tok, options);
+    }
+
+    public ModelDirectory model() {
+        return model;
+    }
+
+    /** Length of the returned vectors (after any truncation). */
+    public int dimension() {
+        return dimension;
+    }
+
+    /** Embeds texts with the model's default prompt (if it names one). */
+    @Override
+    public float[][] encode(List<String> texts) {
+        String name = model.settings().defaultPromptName();
+        return encode(texts, name == null ? null : model.settings().prompts().get(name));
+    }
+
+    /** Embeds texts with {@code prompt} put before each (null or "" for none). */
+    public float[][] encode(List<String> texts, String prompt) {
+        float[][] out = new float[texts.size()][];
+        String p = prompt == null ? "" : prompt;
+        int promptLength = p.isEmpty() ? 0 : tokenizer.encode(p).ids().length - 1;   // [CLS] + prompt, as ST counts it
+        Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
+        // Longest first, as sentence-transformers sorts, so that each batch pads little.
+        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
+        for (int start = 0; start < order.length; start += options.batchSize()) {
+            int end = Math.min(order.length, start + options.batchSize());
+            List<String> batch = new ArrayList<>(end - start);
+            for (int k = start; k < end; k++) {
+                batch.add(p + texts.get(order[k]));
+            }
+            float[][] vectors = embedBatch(batch, promptLength);
+            for (int k = start; k < end; k++) {
+                out[order[k]] = vectors[k - start];
+            }
+        }
+        return out;
+    }
+
+    private float[][] embedBatch(List<String> texts, int promptLength) {
+        BatchEncoding b = tokenizer.encodeBatch(texts);
+        INDArray hidden = encoder.forward(b.inputIds(), b.attentionMask(), b.tokenTypeIds());
+        INDArray pooled = Pooling.pool(model.pooling(), hidden, Nd4j.createFromArray(b.attentionMask()), promptLength);
+        if (model.normalize()) {
+            pooled = Pooling.normalize(pooled);
+        }
+        float[][] rows = pooled.toFloatMatrix();
+        if (dimension < rows[0].length) {
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = java.util.Arrays.copyOf(rows[i], dimension);
+            }
+        }
+        return rows;
+    }
+}
