@@ -24,16 +24,21 @@ public final class SharedData {
         return f;
     }
 
-    /** The query and passage of the first {@code records} records, interleaved: mixed lengths. */
-    public static List<String> queriesAndPassages(String name, int records) throws IOException {
+    /**
+     * {@code count} texts of mixed lengths: every record's query (a few tokens) and every third
+     * record's passage (tens to hundreds of tokens, some past the truncation length), in file order.
+     */
+    public static List<String> mixedTexts(String name, int count) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(file(name))) {
             String line;
-            while ((line = r.readLine()) != null && out.size() < 2 * records) {
+            for (int record = 0; (line = r.readLine()) != null && out.size() < count; record++) {
                 JsonNode n = json.readTree(line);
                 out.add(n.get("query").asText());
-                out.add(n.get("passage").asText());
+                if (record % 3 == 0 && out.size() < count) {
+                    out.add(n.get("passage").asText());
+                }
             }
         }
         return out;
