@@ -2,6 +2,8 @@ package dev.embedtune.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.TextEncoder;
+import dev.embedtune.model.embed.Embedder;
+import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.train.eval.EvaluationResult;
 import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.MatryoshkaEvaluation;
@@ -32,7 +34,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         TextEncoder load(Path modelDir) throws Exception;
     }
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory, or builtin:all-minilm-l6-v2 / builtin:bge-small-en-v1.5.")
     Path model;
 
     @Option(names = "--data", required = true, paramLabel = "FILE.jsonl",
@@ -55,6 +57,11 @@ public final class EvaluateCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private final EncoderLoader loader;
+
+    /** Loads models through the embedding API; {@code builtin:NAME} imports a built-in model first. */
+    public EvaluateCommand() {
+        this(dir -> Embedder.load(ModelCache.resolve(dir.toString())));
+    }
 
     public EvaluateCommand(EncoderLoader loader) {
         this.loader = loader;

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code embedtune} command line. */
 @Command(name = "embedtune", mixinStandardHelpOptions = true, version = "embedtune 0.1.0",
         description = "Fine-tune text-embedding models on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, ImportOnnxCommand.class, TokenizeCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, MainJobCommand.class, ImportOnnxCommand.class,
+                EmbedCommand.class, EvaluateCommand.class, TokenizeCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
