@@ -4,6 +4,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.embed.Embedder;
+import dev.embedtune.model.embed.EmbeddingQuantizer;
+import dev.embedtune.model.embed.Precision;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import dev.embedtune.model.onnx.ModelCache;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -54,8 +59,16 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--truncate-dim", description = "Keep the first D dimensions (Matryoshka models)")
     Integer truncateDim;
 
+    @Option(names = "--precision", defaultValue = "float32",
+            description = "float32, int8, uint8, binary or ubinary (sentence-transformers' quantize_embeddings); "
+                    + "int8/uint8 take their per-dimension ranges from the first 4,096 texts (default: ${DEFAULT-VALUE})")
+    String precision;
+
     @Spec
     CommandSpec spec;
+
+    private Precision outputPrecision;
+    private float[][] ranges;
 
     @Override
     public Integer call() throws Exception {
@@ -64,6 +77,7 @@ public final class EmbedCommand implements Callable<Integer> {
         }
         Embedder embedder;
         try {
+            outputPrecision = Precision.parse(precision);
             embedder = Embedder.load(ModelCache.resolve(model), new Embedder.Options(batchSize, maxLength, truncateDim));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
@@ -73,8 +87,14 @@ public final class EmbedCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + output.getFileName(), ".tmp");
         long lines = 0;
+        long total;
+        try (var counted = Files.lines(input, StandardCharsets.UTF_8)) {
+            total = counted.count();
+        }
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
-             BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+             BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
+             ProgressBar bar = new ProgressBarBuilder().setTaskName("embed").setInitialMax(total)
+                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
             List<String> chunk = new ArrayList<>(CHUNK);
             String line;
             int lineNumber = 0;
@@ -83,11 +103,12 @@ public final class EmbedCommand implements Callable<Integer> {
                 chunk.add(text(json, line, lineNumber));
                 if (chunk.size() == CHUNK) {
                     lines += write(embedder, chunk, json, out);
+                    bar.stepTo(lines);
                     chunk.clear();
-                    spec.commandLine().getErr().printf("embedded %,d lines%n", lines);
                 }
             }
             lines += write(embedder, chunk, json, out);
+            bar.stepTo(lines);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -112,11 +133,21 @@ public final class EmbedCommand implements Callable<Integer> {
     }
 
     private int write(Embedder embedder, List<String> texts, ObjectMapper json, BufferedWriter out) throws IOException {
+        if (texts.isEmpty()) {
+            return 0;
+        }
         float[][] vectors = prompt == null ? embedder.encode(texts) : embedder.encode(texts, prompt);
-        for (float[] v : vectors) {
-            out.write("{\"embedding\":");
-            out.write(json.writeValueAsString(v));
-            out.write("}\n");
+        if (outputPrecision == Precision.FLOAT32) {
+            for (float[] v : vectors) {
+                out.write("{\"embedding\":" + json.writeValueAsString(v) + "}\n");
+            }
+        } else {
+            if (ranges == null) {
+                ranges = EmbeddingQuantizer.ranges(vectors);
+            }
+            for (int[] v : EmbeddingQuantizer.quantize(vectors, outputPrecision, ranges)) {
+                out.write("{\"embedding\":" + json.writeValueAsString(v) + "}\n");
+            }
         }
         return vectors.length;
     }

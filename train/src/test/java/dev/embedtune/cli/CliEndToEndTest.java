@@ -59,6 +59,30 @@ class CliEndToEndTest {
     }
 
     @Test
+    void precisionsFollowQuantizeEmbeddings() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"text\":\"hacker\"}\n{\"text\":\"kludge\"}\n{\"text\":\"bogus\"}\n");
+        Path out = dir.resolve("bits.jsonl");
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        assertEquals(0, run(o, e, "embed", "--model", "builtin:all-minilm-l6-v2", "--input", in.toString(),
+                "--output", out.toString(), "--precision", "ubinary"), e.toString());
+        float[][] floats = Embedder.load(ModelCache.resolve("builtin:all-minilm-l6-v2"))
+                .encode(List.of("hacker", "kludge", "bogus"));
+        List<String> lines = Files.readAllLines(out);
+        for (int i = 0; i < 3; i++) {
+            JsonNode bits = new ObjectMapper().readTree(lines.get(i)).get("embedding");
+            assertEquals(48, bits.size(), "384 dimensions packed 8 to a byte");
+            for (int j = 0; j < 384; j++) {
+                boolean bit = (bits.get(j / 8).asInt() & (0x80 >>> (j % 8))) != 0;
+                assertEquals(floats[i][j] > 0, bit, "text " + i + " dimension " + j);
+            }
+        }
+        assertEquals(2, run(o, e, "embed", "--model", "builtin:all-minilm-l6-v2", "--input", in.toString(),
+                "--output", out.toString(), "--precision", "int4"));
+        assertTrue(e.toString().contains("precision must be one of"), e.toString());
+    }
+
+    @Test
     void badInputNamesTheFileAndLine() throws Exception {
         Path in = dir.resolve("bad.jsonl");
         Files.writeString(in, "{\"text\":\"ok\"}\n{\"other\":1}\n");
