@@ -1,5 +1,6 @@
 package dev.embedtune.model.bert;
 
+import dev.embedtune.model.Encoder;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.config.BertConfig;
 import dev.embedtune.model.safetensors.TensorSource;
@@ -30,7 +31,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * SameDiff's {@code gelu} is the sigmoid approximation and its {@code layerNorm} takes no epsilon,
  * so both are composed from primitive ops here (see ND4J-NOTES.md).
  */
-public final class BertEncoder {
+public final class BertEncoder implements Encoder {
     public static final String INPUT_IDS = "input_ids", ATTENTION_MASK = "attention_mask",
             TOKEN_TYPE_IDS = "token_type_ids", POSITION_IDS = "position_ids", OUTPUT = "last_hidden_state";
 
@@ -113,6 +114,7 @@ public final class BertEncoder {
      * @param tokenTypeIds  [B, T] segment ids
      * @return last_hidden_state [B, T, H], float32
      */
+    @Override
     public INDArray forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds) {
         int t = inputIds.length == 0 ? 0 : inputIds[0].length;
         if (t > config.maxPositionEmbeddings()) {

@@ -2,7 +2,11 @@ package dev.embedtune.model.embed;
 
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.TextEncoder;
+import dev.embedtune.model.Encoder;
 import dev.embedtune.model.bert.BertEncoder;
+import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.config.ModernBertConfig;
+import dev.embedtune.model.modernbert.ModernBertEncoder;
 import dev.embedtune.model.pooling.Pooling;
 import dev.embedtune.model.safetensors.TensorSource;
 import dev.embedtune.model.st.ModelDirectory;
@@ -43,12 +47,12 @@ public final class Embedder implements TextEncoder {
     }
 
     private final ModelDirectory model;
-    private final BertEncoder encoder;
+    private final Encoder encoder;
     private final Tokenizer tokenizer;
     private final Options options;
     private final int dimension;
 
-    private Embedder(ModelDirectory model, BertEncoder encoder, Tokenizer tokenizer, Options options) {
+    private Embedder(ModelDirectory model, Encoder encoder, Tokenizer tokenizer, Options options) {
         this.model = model;
         this.encoder = encoder;
         this.tokenizer = tokenizer;
@@ -67,9 +71,13 @@ public final class Embedder implements TextEncoder {
 
     public static Embedder load(Path dir, Options options) throws IOException {
         ModelDirectory md = ModelDirectory.read(dir);
-        BertEncoder encoder;
+        Encoder encoder;
         try (TensorSource weights = md.openWeights()) {
-            encoder = BertEncoder.load(md.bertConfig(), weights, md.transformerDir());
+            if (md.config() instanceof ModernBertConfig modern) {
+                encoder = ModernBertEncoder.load(modern, weights, md.transformerDir());
+            } else {
+                encoder = BertEncoder.load((BertConfig) md.config(), weights, md.transformerDir());
+            }
         }
         Tokenizer tok;
         if (md.tokenizerJson() != null) {

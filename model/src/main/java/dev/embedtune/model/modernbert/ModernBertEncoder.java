@@ -1,5 +1,6 @@
 package dev.embedtune.model.modernbert;
 
+import dev.embedtune.model.Encoder;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.config.ModernBertConfig;
 import dev.embedtune.model.safetensors.TensorSource;
@@ -32,7 +33,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * RoPE's cos/sin tables and the sliding-window mask depend only on T; they are computed in Java per
  * call and fed as placeholders. rotate_half is a multiplication by a constant ±1 permutation matrix.
  */
-public final class ModernBertEncoder {
+public final class ModernBertEncoder implements Encoder {
     public static final String OUTPUT = "last_hidden_state";
     private final ModernBertConfig config;
     private final SameDiff sd;
@@ -124,6 +125,11 @@ public final class ModernBertEncoder {
      * @param attentionMask [B, T] 1 token, 0 padding
      * @return last_hidden_state [B, T, H] after final_norm
      */
+    @Override
+    public INDArray forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds) {
+        return forward(inputIds, attentionMask);
+    }
+
     public INDArray forward(int[][] inputIds, int[][] attentionMask) {
         int b = inputIds.length, t = b == 0 ? 0 : inputIds[0].length;
         int d = config.headDim();
