@@ -131,6 +131,33 @@ public final class Embedder implements TextEncoder {
         return out;
     }
 
+    /**
+     * Embeds a stream of texts of any length with bounded memory: {@code chunk} texts are read,
+     * embedded (sorted and batched within the chunk) and handed to {@code sink} in input order
+     * before the next chunk is read.
+     *
+     * @return the number of texts embedded
+     */
+    public long encodeStream(java.util.Iterator<String> texts, String prompt, int chunk,
+            java.util.function.Consumer<float[]> sink) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
+        }
+        long count = 0;
+        List<String> buffer = new ArrayList<>(chunk);
+        while (texts.hasNext()) {
+            buffer.add(texts.next());
+            if (buffer.size() == chunk || !texts.hasNext()) {
+                for (float[] v : encode(buffer, prompt)) {
+                    sink.accept(v);
+                }
+                count += buffer.size();
+                buffer.clear();
+            }
+        }
+        return count;
+    }
+
     private float[][] embedBatch(List<String> texts, int promptLength) {
         BatchEncoding b = tokenizer.encodeBatch(texts);
         INDArray hidden = encoder.forward(b.inputIds(), b.attentionMask(), b.tokenTypeIds());

@@ -73,6 +73,25 @@ class EmbedderEdgeCasesTest {
         assertTrue(e.getMessage().contains("500") && e.getMessage().contains("384"), e.getMessage());
     }
 
+    @Test
+    void aPromptIsPutBeforeTheText() {
+        // include_prompt is true for MiniLM, so a prompt is simply part of the text
+        float[] viaPrompt = embedder.encode(List.of("kludge"), "query: ")[0];
+        float[] inline = embedder.encode(List.of("query: kludge"), null)[0];
+        assertArrayEquals(inline, viaPrompt, 1e-6f);
+    }
+
+    @Test
+    void streamingGivesTheSameVectorsInOrder() {
+        List<String> texts = List.of("a", "much longer text about compilers and linkers", "b", "hacker", "");
+        float[][] direct = embedder.encode(texts);
+        List<float[]> streamed = new java.util.ArrayList<>();
+        assertEquals(5, embedder.encodeStream(texts.iterator(), null, 2, streamed::add));
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(direct[i], streamed.get(i), 1e-6f, "text " + i);
+        }
+    }
+
     /** A copy of the model whose weights file lacks one tensor, or has one of the wrong shape. */
     private Path brokenCopy(String tensor, boolean wrongShape) throws IOException {
         Path copy = dir.resolve("broken");
