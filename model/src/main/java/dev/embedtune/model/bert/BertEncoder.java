@@ -3,6 +3,8 @@ package dev.embedtune.model.bert;
 import dev.embedtune.model.Encoder;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.lora.LoraAdapter;
+import dev.embedtune.model.lora.LoraModel;
 import dev.embedtune.model.safetensors.TensorSource;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -49,6 +51,11 @@ public final class BertEncoder implements Encoder {
 
     /** Reads every weight BertModel needs from {@code weights}, checking names and shapes. */
     public static BertEncoder load(BertConfig config, TensorSource weights, Path source) throws IOException {
+        return fromWeights(config, readWeights(config, weights, source));
+    }
+
+    /** BertModel's weights by Hugging Face name, checked for presence and shape. */
+    public static Map<String, INDArray> readWeights(BertConfig config, TensorSource weights, Path source) throws IOException {
         Map<String, INDArray> w = new HashMap<>();
         for (String name : BertWeights.names(config)) {
             if (!weights.contains(name)) {
@@ -63,18 +70,28 @@ public final class BertEncoder implements Encoder {
             }
             w.put(name, Nd4j.createFromArray(weights.getFloats(name)).reshape(expected));
         }
-        return fromWeights(config, w);
+        return w;
     }
 
     /** Builds the graph from weights already in memory, keyed by Hugging Face names. */
     public static BertEncoder fromWeights(BertConfig config, Map<String, INDArray> weights) {
+        return fromWeights(config, weights, null);
+    }
+
+    /**
+     * The graph with LoRA adapters kept separate (not merged): each adapted linear computes
+     * {@code x·Wᵀ + b + scale · (x·Aᵀ)·Bᵀ}.
+     *
+     * @param lora adapters by module path, or null for none
+     */
+    public static BertEncoder fromWeights(BertConfig config, Map<String, INDArray> weights, LoraModel lora) {
         SameDiff sd = SameDiff.create();
         int h = config.hiddenSize(), n = config.numAttentionHeads(), d = config.headDim();
         SDVariable ids = sd.placeHolder(INPUT_IDS, DataType.INT, -1, -1);
         SDVariable mask = sd.placeHolder(ATTENTION_MASK, DataType.FLOAT, -1, -1);
         SDVariable types = sd.placeHolder(TOKEN_TYPE_IDS, DataType.INT, -1, -1);
         SDVariable positions = sd.placeHolder(POSITION_IDS, DataType.INT, -1);
-        Graph g = new Graph(sd, weights, config.layerNormEps());
+        Graph g = new Graph(sd, weights, config.layerNormEps(), lora);
 
         SDVariable x = sd.gather(g.w("embeddings.word_embeddings.weight"), ids, 0)
                 .add(sd.gather(g.w("embeddings.position_embeddings.weight"), positions, 0))
@@ -144,7 +161,7 @@ public final class BertEncoder implements Encoder {
     }
 
     /** The graph's building blocks, reading weights by name. */
-    private record Graph(SameDiff sd, Map<String, INDArray> weights, double eps) {
+    private record Graph(SameDiff sd, Map<String, INDArray> weights, double eps, LoraModel lora) {
         SDVariable w(String name) {
             return sd.constant(name, weights.get(name));
         }
@@ -152,7 +169,14 @@ public final class BertEncoder implements Encoder {
         /** x · Wᵀ + b with nn.Linear's [out, in] weight, over the last axis of x. */
         SDVariable linear(SDVariable x, String module) {
             SDVariable weightT = sd.constant(module + ".weight.T", weights.get(module + ".weight").transpose().dup());
-            return sd.tensorMmul(x, weightT, new int[] {2}, new int[] {0}).add(w(module + ".bias"));
+            SDVariable y = sd.tensorMmul(x, weightT, new int[] {2}, new int[] {0}).add(w(module + ".bias"));
+            LoraAdapter adapter = lora == null ? null : lora.adapters().get(module);
+            if (adapter == null) {
+                return y;
+            }
+            SDVariable down = sd.tensorMmul(x, sd.constant(adapter.a().transpose().dup()), new int[] {2}, new int[] {0});
+            SDVariable up = sd.tensorMmul(down, sd.constant(adapter.b().transpose().dup()), new int[] {2}, new int[] {0});
+            return y.add(up.mul(lora.config().scale()));
         }
 
         /**

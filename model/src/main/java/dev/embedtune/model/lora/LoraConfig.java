@@ -1,0 +1,45 @@
+package dev.embedtune.model.lora;
+
+import java.util.List;
+
+/**
+ * A LoRA adapter's settings, as PEFT's {@code LoraConfig} (https://arxiv.org/abs/2106.09685):
+ * each target linear computes {@code W x + scale · B A x} with A [r, in], B [out, r].
+ *
+ * @param r             rank
+ * @param alpha         lora_alpha
+ * @param dropout       lora_dropout (applied to x before A during training)
+ * @param targetModules module-name suffixes, PEFT-style: "query", "key", "value", "dense" (BERT)
+ * @param useRslora     rank-stabilised scale alpha/√r instead of alpha/r (https://arxiv.org/abs/2312.03732)
+ */
+public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+
+    public static final List<String> BERT_DEFAULT_TARGETS = List.of("query", "key", "value", "dense");
+
+    public LoraConfig {
+        if (r < 1) {
+            throw new IllegalArgumentException("LoRA rank r must be >= 1, got " + r);
+        }
+        if (!(alpha > 0)) {
+            throw new IllegalArgumentException("lora_alpha must be > 0, got " + alpha);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("lora_dropout must be in [0, 1), got " + dropout);
+        }
+        if (targetModules.isEmpty()) {
+            throw new IllegalArgumentException("target_modules is empty");
+        }
+        targetModules = List.copyOf(targetModules);
+    }
+
+    /** alpha / r, or alpha / √r with rsLoRA. */
+    public double scale() {
+        return useRslora ? alpha / Math.sqrt(r) : alpha / r;
+    }
+
+    /** Whether a module path (e.g. encoder.layer.0.attention.output.dense) is a target: PEFT matches the last name. */
+    public boolean targets(String modulePath) {
+        String last = modulePath.substring(modulePath.lastIndexOf('.') + 1);
+        return targetModules.contains(last) || targetModules.contains(modulePath);
+    }
+}

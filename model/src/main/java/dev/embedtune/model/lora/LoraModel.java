@@ -1,0 +1,156 @@
+package dev.embedtune.model.lora;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.embedtune.model.AtomicFiles;
+import dev.embedtune.model.ModelFormatException;
+import dev.embedtune.model.bert.BertWeights;
+import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.safetensors.SafetensorsFile;
+import dev.embedtune.model.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The LoRA adapters of a BERT model, keyed by module path (e.g.
+ * {@code encoder.layer.0.attention.self.query}), saved and loaded in PEFT's layout:
+ * {@code adapter_config.json} and {@code adapter_model.safetensors} with keys
+ * {@code base_model.model.<module path>.lora_A.weight} [r, in] and {@code .lora_B.weight} [out, r].
+ */
+public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
+    static final String PREFIX = "base_model.model.";
+    public static final String CONFIG_FILE = "adapter_config.json", WEIGHTS_FILE = "adapter_model.safetensors";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The linear modules of a BERT model that {@code config} targets, in module order. */
+    public static List<String> targetModules(BertConfig bert, LoraConfig config) {
+        List<String> out = new ArrayList<>();
+        for (String name : BertWeights.names(bert)) {
+            if (name.startsWith("encoder.") && name.endsWith(".weight") && !name.contains("LayerNorm")) {
+                String module = name.substring(0, name.length() - ".weight".length());
+                if (config.targets(module)) {
+                    out.add(module);
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("target_modules " + config.targetModules() + " match no linear module of BERT");
+        }
+        return out;
+    }
+
+    /** Fresh adapters: A Kaiming-uniform with a = √5 (bound 1/√in, as PEFT/nn.Linear), B zeros. */
+    public static LoraModel init(BertConfig bert, LoraConfig config, long seed) {
+        Random random = new Random(seed);
+        Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+        for (String module : targetModules(bert, config)) {
+            long[] shape = BertWeights.shape(bert, module + ".weight");    // [out, in]
+            int out = (int) shape[0], in = (int) shape[1];
+            double bound = 1.0 / Math.sqrt(in);   // gain √(2/(1+5)) · √(3/in)
+            float[] a = new float[config.r() * in];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+            }
+            adapters.put(module, new LoraAdapter(Nd4j.createFromArray(a).reshape(config.r(), in),
+                    Nd4j.zeros(DataType.FLOAT, out, config.r())));
+        }
+        return new LoraModel(config, adapters);
+    }
+
+    /** Writes adapter_config.json and adapter_model.safetensors (each atomically) into {@code dir}. */
+    public void save(Path dir, String baseModel) throws IOException {
+        Files.createDirectories(dir);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        adapters.forEach((module, ad) -> {
+            w.addFloats(PREFIX + module + ".lora_A.weight", ad.a().dup().data().asFloat(), ad.a().shape());
+            w.addFloats(PREFIX + module + ".lora_B.weight", ad.b().dup().data().asFloat(), ad.b().shape());
+        });
+        w.write(dir.resolve(WEIGHTS_FILE));
+        ObjectNode c = JSON.createObjectNode();
+        c.putObject("alpha_pattern");
+        c.putNull("auto_mapping");
+        c.put("base_model_name_or_path", baseModel);
+        c.put("bias", "none");
+        c.put("fan_in_fan_out", false);
+        c.put("inference_mode", true);
+        c.put("init_lora_weights", true);
+        c.putNull("layers_pattern");
+        c.putNull("layers_to_transform");
+        c.put("lora_alpha", config.alpha());
+        c.put("lora_dropout", config.dropout());
+        c.putNull("modules_to_save");
+        c.put("peft_type", "LORA");
+        c.put("r", config.r());
+        c.putObject("rank_pattern");
+        c.putNull("revision");
+        var targets = c.putArray("target_modules");
+        config.targetModules().forEach(targets::add);
+        c.put("task_type", "FEATURE_EXTRACTION");
+        c.put("use_dora", false);
+        c.put("use_rslora", config.useRslora());
+        AtomicFiles.write(dir.resolve(CONFIG_FILE), JSON.writeValueAsBytes(c));
+    }
+
+    /** Reads PEFT's layout, checking every adapter against the BERT model it belongs to. */
+    public static LoraModel load(Path dir, BertConfig bert) throws IOException {
+        Path configFile = dir.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(configFile)) {
+            throw new ModelFormatException(configFile, "no such file (a PEFT adapter directory needs it)");
+        }
+        JsonNode c = JSON.readTree(configFile.toFile());
+        if (!"LORA".equals(c.path("peft_type").asText())) {
+            throw new ModelFormatException(configFile, "peft_type should be LORA, found " + c.get("peft_type"));
+        }
+        List<String> targets = new ArrayList<>();
+        c.path("target_modules").forEach(t -> targets.add(t.asText()));
+        LoraConfig config;
+        try {
+            config = new LoraConfig(c.path("r").asInt(), c.path("lora_alpha").asDouble(), c.path("lora_dropout").asDouble(),
+                    targets, c.path("use_rslora").asBoolean(false));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(configFile, e.getMessage());
+        }
+        Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+            for (String module : targetModules(bert, config)) {
+                long[] shape = BertWeights.shape(bert, module + ".weight");
+                INDArray a = read(f, weights, PREFIX + module + ".lora_A.weight", new long[] {config.r(), shape[1]});
+                INDArray b = read(f, weights, PREFIX + module + ".lora_B.weight", new long[] {shape[0], config.r()});
+                adapters.put(module, new LoraAdapter(a, b));
+            }
+        }
+        return new LoraModel(config, adapters);
+    }
+
+    private static INDArray read(SafetensorsFile f, Path file, String key, long[] expected) throws IOException {
+        if (!f.contains(key)) {
+            throw new ModelFormatException(file, "missing adapter tensor '" + key + "'");
+        }
+        long[] found = f.info(key).shape();
+        if (!java.util.Arrays.equals(found, expected)) {
+            throw new ModelFormatException(file, "adapter tensor '" + key + "' has shape " + java.util.Arrays.toString(found)
+                    + ", expected " + java.util.Arrays.toString(expected));
+        }
+        return Nd4j.createFromArray(f.getFloats(key)).reshape(expected);
+    }
+
+    /** The base weights with every adapter merged in: W + scale · B · A. */
+    public Map<String, INDArray> merge(Map<String, INDArray> baseWeights) {
+        Map<String, INDArray> merged = new LinkedHashMap<>(baseWeights);
+        adapters.forEach((module, ad) -> merged.put(module + ".weight",
+                baseWeights.get(module + ".weight").add(ad.delta(config.scale()))));
+        return merged;
+    }
+}
