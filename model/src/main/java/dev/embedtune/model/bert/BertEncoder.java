@@ -1,5 +1,6 @@
 package dev.embedtune.model.bert;
 
+import dev.embedtune.autodiff.GraphBlocks;
 import dev.embedtune.model.Encoder;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.config.BertConfig;
@@ -179,20 +180,13 @@ public final class BertEncoder implements Encoder {
             return y.add(up.mul(lora.config().scale()));
         }
 
-        /**
-         * LayerNorm over the hidden axis (2 of [B, T, H]) with the config's epsilon. The axis is
-         * given as 2, not -1: SameDiff M2.1's keep-dims mean over -1 computes a wrong result.
-         */
+        /** LayerNorm over the hidden axis (2 of [B, T, H]) with the config's epsilon. */
         SDVariable layerNorm(SDVariable x, String module) {
-            SDVariable centered = x.sub(x.mean(true, 2));
-            SDVariable variance = centered.mul(centered).mean(true, 2);
-            SDVariable normed = centered.div(sd.math().sqrt(variance.add(eps)));
-            return normed.mul(w(module + ".weight")).add(w(module + ".bias"));
+            return GraphBlocks.layerNorm(sd, x, w(module + ".weight"), w(module + ".bias"), eps, 2);
         }
 
-        /** Exact GELU: u · (1 + erf(u / √2)) / 2. */
         SDVariable gelu(SDVariable u) {
-            return u.mul(sd.math().erf(u.mul(1.0 / Math.sqrt(2.0))).add(1.0)).mul(0.5);
+            return GraphBlocks.gelu(sd, u);
         }
     }
 }

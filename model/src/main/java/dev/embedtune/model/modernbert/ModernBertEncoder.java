@@ -1,5 +1,6 @@
 package dev.embedtune.model.modernbert;
 
+import dev.embedtune.autodiff.GraphBlocks;
 import dev.embedtune.model.Encoder;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.config.ModernBertConfig;
@@ -196,17 +197,15 @@ public final class ModernBertEncoder implements Encoder {
             return bias == null ? y : y.add(sd.constant(bias.get(NDArrayIndex.interval(from, from + count)).dup()));
         }
 
-        /** LayerNorm over the hidden axis (2; SameDiff M2.1's keep-dims mean over −1 is wrong) with norm_eps. */
+        /** LayerNorm over the hidden axis (2 of [B, T, H]) with norm_eps; a bias only when norm_bias. */
         SDVariable norm(SDVariable x, String module) {
-            SDVariable centered = x.sub(x.mean(true, 2));
-            SDVariable variance = centered.mul(centered).mean(true, 2);
-            SDVariable y = centered.div(sd.math().sqrt(variance.add(c.normEps()))).mul(w(module + ".weight"));
-            return weights.containsKey(module + ".bias") ? y.add(w(module + ".bias")) : y;
+            SDVariable beta = weights.containsKey(module + ".bias") ? w(module + ".bias") : null;
+            return GraphBlocks.layerNorm(sd, x, w(module + ".weight"), beta, c.normEps(), 2);
         }
 
         /** Exact GELU (ModernBERT's hidden_activation "gelu"). */
         SDVariable gelu(SDVariable u) {
-            return u.mul(sd.math().erf(u.mul(1.0 / Math.sqrt(2.0))).add(1.0)).mul(0.5);
+            return GraphBlocks.gelu(sd, u);
         }
     }
 }
