@@ -1,6 +1,9 @@
 package dev.embedtune.train.hpo;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
@@ -25,7 +28,14 @@ public sealed interface ParamValue {
         @Override
         public String display() {
             double a = Math.abs(value);
-            return a != 0 && (a < 1e-3 || a >= 1e4) ? String.format("%.3e", value) : String.format("%.4g", value);
+            if (!Double.isFinite(value)) {
+                return Double.toString(value);
+            }
+            if (a != 0 && (a < 1e-3 || a >= 1e6)) {
+                return String.format(Locale.ROOT, "%.3e", value);
+            }
+            // Up to 4 significant digits without trailing zeros: 32, 0.1, 0.0123.
+            return new BigDecimal(value).round(new MathContext(4)).stripTrailingZeros().toPlainString();
         }
     }
 

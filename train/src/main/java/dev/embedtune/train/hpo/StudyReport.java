@@ -21,7 +21,7 @@ import java.util.Optional;
  * Writes a study's report into {@code DIR/report/}: {@code report.json} (machine-readable),
  * {@code report.md} (the best trial's settings and score, every trial in one table), and PNGs:
  * {@code history.png} (score per trial with the best so far) and {@code score_vs_<name>.png} for each
- * searched hyperparameter (tied and constant ones are listed, not plotted). All files are written
+ * searched hyperparameter (tied and constant ones are listed, not plotted); see {@link ReportCharts}. All files are written
  * atomically, so a report can be rendered while trials are still running.
  *
  * <p>Trials are sorted COMPLETE first (best score first), then PRUNED (furthest budget first, then
@@ -44,6 +44,7 @@ public final class StudyReport {
         List<TrialRecord> records = study.trials();
         int running = study.running().size();
         List<TrialRecord> complete = records.stream().filter(r -> r.status() == TrialStatus.COMPLETE && r.hasScore()).toList();
+        List<TrialRecord> pruned = records.stream().filter(r -> r.status() == TrialStatus.PRUNED && r.hasScore()).toList();
         boolean greater = Study.direction(records.stream().filter(TrialRecord::hasScore).toList());
         Optional<TrialRecord> best = Study.best(records);
         List<TrialRecord> sorted = sorted(records, greater);
@@ -51,12 +52,12 @@ public final class StudyReport {
 
         Path dir = study.reportDirectory();
         Path history = dir.resolve("history.png");
-        ReportCharts.history(complete, greater, metric, history);
+        ReportCharts.history(complete, pruned, greater, metric, history);
         Map<String, Path> slices = new LinkedHashMap<>();
         for (Dimension d : spec.space().dimensions().values()) {
             if (d.varies() && !(d instanceof Tied)) {
                 Path png = dir.resolve("score_vs_" + d.name().replaceAll("[^A-Za-z0-9_.-]", "_") + ".png");
-                ReportCharts.slice(d, complete, best.orElse(null), metric, png);
+                ReportCharts.slice(d, complete, pruned, best.orElse(null), metric, png);
                 slices.put(d.name(), png);
             }
         }
@@ -169,14 +170,15 @@ public final class StudyReport {
             md.append("| ").append(r.id()).append(r.attempt() > 1 ? " (attempt " + r.attempt() + ")" : "").append(" | ")
                     .append(r.status()).append(" | ")
                     .append(r.hasScore() ? String.format(Locale.ROOT, "%.6g", r.score()) : "–").append(" | ")
-                    .append(r.status() == TrialStatus.COMPLETE && r.intermediate().isEmpty() ? budget.max() : reached(r)).append(" | ");
+                    .append(r.status() == TrialStatus.COMPLETE ? budget.max() : reached(r)).append(" | ");
             names.forEach(n -> md.append(escape(r.settings().get(n).display())).append(" | "));
             md.append(String.format(Locale.ROOT, "%.1f", r.wallSeconds())).append(" | ")
                     .append(r.message() == null ? "" : escape(r.message())).append(" |\n");
         }
         md.append('\n');
 
-        md.append("## Charts\n\nComplete trials only (a pruned trial's score was measured on a smaller budget).\n\n");
+        md.append("## Charts\n\nComplete trials in blue, the best in red; pruned trials as grey rings at their last reported "
+                + "score (measured on a smaller budget, so lower than they would have finished).\n\n");
         md.append("![optimisation history](").append(history.getFileName()).append(")\n\n");
         slices.forEach((name, png) -> md.append("![").append(metric).append(" vs ").append(name).append("](")
                 .append(png.getFileName()).append(")\n\n"));
