@@ -8,9 +8,10 @@ package dev.embedtune.train.hpo;
  * call {@code reporter.report(resource, result)} at least at every rung of
  * {@link Budget#rungs()} (more often is fine); when the verdict is
  * {@link Reporter.Verdict#PRUNE PRUNE}, stop and return {@link TrialOutcome#pruned}; at the end,
- * return {@link TrialOutcome#complete} with the final evaluation. A thrown {@link Exception} records
- * the trial as FAILED with the exception's message and the study goes on (a batch size that runs out
- * of memory must not end the study); it is not retried.
+ * return {@link TrialOutcome#complete} with the final evaluation. A thrown {@link Exception} or
+ * {@link OutOfMemoryError} records the trial as FAILED with its message and the study goes on (a
+ * batch size that runs out of memory must not end the study); a failed trial is not retried. Any
+ * other {@link Error} ends the study and leaves the trial to be run again on resume.
  */
 @FunctionalInterface
 public interface Objective {

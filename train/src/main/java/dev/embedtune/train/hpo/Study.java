@@ -269,7 +269,9 @@ public final class Study {
                 if (outcome == null) {
                     outcome = TrialOutcome.failed("the objective returned null");
                 }
-            } catch (Exception e) {
+            } catch (Exception | OutOfMemoryError e) {
+                // Out of memory is a property of the settings (batch size, rank), not of the study:
+                // the trial's arrays are garbage once unwound, so the next trial can run.
                 if (trial.metricError != null) {
                     throw trial.metricError;
                 }

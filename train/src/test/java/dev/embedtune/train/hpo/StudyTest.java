@@ -200,11 +200,11 @@ class StudyTest {
     }
 
     @Test
-    void aThrowingObjectiveIsAFailedTrialAndTheStudyGoesOn() throws IOException {
+    void anObjectiveOutOfMemoryIsAFailedTrialAndTheStudyGoesOn() throws IOException {
         Study study = Study.create(tmp.resolve("study"), ToyObjectives.spec(tmp, ToyObjectives.TOY_SPACE), ToyObjectives.quiet());
         Objective oomAtRank64 = (settings, budget, reporter) -> {
             if (settings.loraRank() == 64) {
-                throw new IllegalStateException("out of memory at rank 64");
+                throw new OutOfMemoryError("out of memory at rank 64");
             }
             return ToyObjectives.TOY.run(settings, budget, reporter);
         };
@@ -214,7 +214,7 @@ class StudyTest {
         for (TrialRecord r : records) {
             assertEquals(r.settings().loraRank() == 64, r.status() == TrialStatus.FAILED, r.toString());
             if (r.status() == TrialStatus.FAILED) {
-                assertEquals("IllegalStateException: out of memory at rank 64", r.message());
+                assertEquals("OutOfMemoryError: out of memory at rank 64", r.message());
                 assertTrue(Double.isNaN(r.score()) && !r.hasScore());
             }
         }
