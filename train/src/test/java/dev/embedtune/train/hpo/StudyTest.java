@@ -231,4 +231,61 @@ class StudyTest {
         assertTrue(study.running().isEmpty(), "the trial is released, not left to look interrupted");
         assertFalse(Files.exists(tmp.resolve("study/trials/000000.json")));
     }
+
+    @Test
+    void aHeartbeatKeepsALongTrialFromLookingInterrupted() throws Exception {
+        // Heartbeat every 50 ms, stale after 1 s; the trial runs 2.5 s. Without heartbeats its
+        // marker would be 1.5 s old when the second study looks, and it would be taken over.
+        Study.Options fast = new Study.Options(Duration.ofMillis(50), Duration.ofSeconds(1), line -> { });
+        StudySpec spec = ToyObjectives.spec(tmp, ToyObjectives.TOY_SPACE);
+        Path dir = tmp.resolve("study");
+        Study first = Study.create(dir, spec, fast);
+        Thread runner = new Thread(() -> {
+            try {
+                first.optimize((settings, budget, reporter) -> {
+                    Thread.sleep(2500);
+                    return TrialOutcome.complete(new Score(1));
+                }, 1);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        runner.start();
+        Thread.sleep(1500);
+        RunningMarker marker = first.running().get(0);
+        assertTrue(Duration.between(marker.started(), marker.heartbeat()).toMillis() >= 1000,
+                "heartbeat refreshed: started " + marker.started() + ", heartbeat " + marker.heartbeat());
+        Study second = Study.open(dir, fast);
+        assertEquals(List.of(), second.optimize(ToyObjectives.TOY, 1), "the live trial is not taken over");
+        runner.join();
+        assertEquals(1, first.trials().size());
+        assertEquals(1, first.trials().get(0).attempt());
+    }
+
+    @Test
+    void threadsSharingAStudyRecordEachTrialOnce() throws Exception {
+        StudySpec spec = ToyObjectives.spec(tmp, ToyObjectives.TOY_SPACE);
+        Path dir = tmp.resolve("study");
+        Study.create(dir, spec, ToyObjectives.quiet());
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < 3; t++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    Study.open(dir, ToyObjectives.quiet()).optimize(ToyObjectives.TOY, 30);
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertEquals(List.of(), errors);
+        List<TrialRecord> records = Study.open(dir, ToyObjectives.quiet()).trials();
+        assertEquals(java.util.stream.IntStream.range(0, 30).boxed().toList(), records.stream().map(TrialRecord::id).toList());
+        records.forEach(r -> assertEquals(spec.space().sample(Study.randomFor(spec.seed(), r.id())), r.settings()));
+    }
 }
