@@ -19,6 +19,7 @@ public sealed interface ParamValue {
     /** A short human form for tables: {@code 3.2e-05}, {@code 16}, {@code MultipleNegativesRankingLoss}, {@code 384,256}. */
     String display();
 
+    /** A float: learning rate, tied alpha, or any float dimension. */
     record FloatValue(double value) implements ParamValue {
         @Override
         public Object toJava() {
@@ -39,6 +40,7 @@ public sealed interface ParamValue {
         }
     }
 
+    /** An integer: rank, batch size, epochs. */
     record IntValue(int value) implements ParamValue {
         @Override
         public Object toJava() {
@@ -51,6 +53,7 @@ public sealed interface ParamValue {
         }
     }
 
+    /** A string: loss name, base model directory. */
     record StringValue(String value) implements ParamValue {
         @Override
         public Object toJava() {
