@@ -79,6 +79,15 @@ public final class Embedder implements TextEncoder {
                 encoder = BertEncoder.load((BertConfig) md.config(), weights, md.transformerDir());
             }
         }
+        Tokenizer tok = tokenizer(md, options.maxLength());
+        return new Embedder(md, encoder, tok, options);
+    }
+
+    /**
+     * The model's tokenizer (tokenizer.json, else vocab.txt) truncating at {@code maxLength} (null: the
+     * model's max_seq_length) and padding to the longest text of a batch.
+     */
+    public static Tokenizer tokenizer(ModelDirectory md, Integer maxLength) throws IOException {
         Tokenizer tok;
         if (md.tokenizerJson() != null) {
             tok = Tokenizer.fromFile(md.tokenizerJson());
@@ -87,10 +96,9 @@ public final class Embedder implements TextEncoder {
         } else {
             throw new ModelFormatException(md.transformerDir(), "no tokenizer: looked for tokenizer.json and vocab.txt");
         }
-        int maxLength = Math.min(options.maxLength() != null ? options.maxLength() : md.sentenceBert().maxSeqLength(),
+        int max = Math.min(maxLength != null ? maxLength : md.sentenceBert().maxSeqLength(),
                 md.config().maxPositionEmbeddings());
-        tok = tok.withTruncation(Truncation.of(maxLength)).withPadding(Padding.longest());
-        return new Embedder(md, encoder, tok, options);
+        return tok.withTruncation(Truncation.of(max)).withPadding(Padding.longest());
     }
 
     public ModelDirectory model() {

@@ -1,0 +1,52 @@
+package dev.embedtune.autodiff;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * LayerNorm over the last axis of {@code [M, H]} with frozen γ and β:
+ * {@code x̂ = (x − mean) / √(var + eps)}, {@code y = x̂·γ + β}. Backward (γ frozen, so only dx):
+ * <pre>  g = dy·γ;   dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))</pre>
+ */
+public final class LayerNorm {
+    private final INDArray gamma, beta;
+    private final double eps;
+
+    public LayerNorm(INDArray gamma, INDArray beta, double eps) {
+        this.gamma = gamma;
+        this.beta = beta;
+        this.eps = eps;
+    }
+
+    /**
+     * @param x [M, H] input (left unchanged unless it is {@code xHat})
+     * @param xHat [M, H] receives x̂ (saved for backward)
+     * @param rstd [M, 1] receives 1/√(var + eps)
+     * @param y [M, H] output (may be x)
+     */
+    public void forward(INDArray x, INDArray xHat, INDArray rstd, INDArray y) {
+        INDArray mean = x.mean(true, 1);
+        xHat.assign(x).subiColumnVector(mean);
+        INDArray variance = xHat.mul(xHat).mean(true, 1);
+        rstd.assign(variance.addi(eps));
+        Transforms.sqrt(rstd, false).rdivi(1);
+        xHat.muliColumnVector(rstd);
+        y.assign(xHat).muliRowVector(gamma);
+        y.addiRowVector(beta);
+    }
+
+    /**
+     * @param xHat, rstd as saved by forward
+     * @param dy [M, H] dL/dy
+     * @param dx [M, H] receives dL/dx (may be dy)
+     */
+    public void backward(INDArray xHat, INDArray rstd, INDArray dy, INDArray dx) {
+        INDArray g = dy.mulRowVector(gamma);
+        INDArray meanG = g.mean(true, 1);
+        INDArray meanGx = g.mul(xHat).mean(true, 1);
+        g.subiColumnVector(meanG);
+        g.subi(xHat.mulColumnVector(meanGx));
+        g.muliColumnVector(rstd);
+        dx.assign(g);
+    }
+}

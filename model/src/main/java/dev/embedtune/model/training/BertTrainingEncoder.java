@@ -1,0 +1,242 @@
+package dev.embedtune.model.training;
+
+import dev.embedtune.autodiff.BertLayer;
+import dev.embedtune.autodiff.FrozenWeight;
+import dev.embedtune.autodiff.LayerNorm;
+import dev.embedtune.autodiff.LoraLinear;
+import dev.embedtune.autodiff.WeightScratch;
+import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.lora.LoraAdapter;
+import dev.embedtune.model.lora.LoraModel;
+import dev.embedtune.quant.BlockQuantizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * BERT with LoRA adapters for training: the same forward as {@link dev.embedtune.model.bert.BertEncoder},
+ * written layer by layer over ND4J ops with a hand-written backward that computes the adapters'
+ * gradients only. Embeddings, LayerNorms, biases and base weights are frozen; the base linear weights
+ * may be held block-quantised (QLoRA). Works in FLOAT, and in DOUBLE for gradient checks.
+ */
+public final class BertTrainingEncoder {
+    private final BertConfig config;
+    private final DataType type;
+    private final INDArray wordEmbeddings, positionEmbeddings, typeEmbeddings;
+    private final LayerNorm embeddingNorm;
+    private final List<BertLayer> layers = new ArrayList<>();
+    private final WeightScratch scratch;
+    private final LoraModel lora;
+    private final Map<String, INDArray> parameters = new LinkedHashMap<>(), gradients = new LinkedHashMap<>();
+    private final long baseLinearBytes, baseLinearParameters;
+
+    /**
+     * @param weights BertModel's weights by Hugging Face name (float32)
+     * @param lora the adapters to train (their arrays are used and updated in place when {@code type} is FLOAT)
+     * @param base dense or quantised base linear weights
+     * @param type FLOAT, or DOUBLE for gradient checks
+     */
+    public BertTrainingEncoder(BertConfig config, Map<String, INDArray> weights, LoraModel lora, BaseQuantization base,
+            DataType type) {
+        this.config = config;
+        this.type = type;
+        this.lora = lora;
+        this.scratch = new WeightScratch(type);
+        wordEmbeddings = cast(weights.get("embeddings.word_embeddings.weight"));
+        positionEmbeddings = cast(weights.get("embeddings.position_embeddings.weight"));
+        typeEmbeddings = cast(weights.get("embeddings.token_type_embeddings.weight"));
+        embeddingNorm = layerNorm(weights, "embeddings.LayerNorm");
+        long bytes = 0, count = 0;
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String p = "encoder.layer." + i + ".";
+            LoraLinear[] linears = new LoraLinear[6];
+            String[] modules = {"attention.self.query", "attention.self.key", "attention.self.value",
+                    "attention.output.dense", "intermediate.dense", "output.dense"};
+            for (int j = 0; j < modules.length; j++) {
+                String module = p + modules[j];
+                INDArray w = weights.get(module + ".weight");
+                FrozenWeight frozen;
+                if (base.quantized()) {
+                    frozen = FrozenWeight.quantized(BlockQuantizer.quantize(w.dup().data().asFloat(), w.shape(),
+                            base.type(), base.blockSize(), base.doubleQuantize()));
+                } else {
+                    frozen = FrozenWeight.dense(cast(w));
+                }
+                bytes += frozen.residentBytes();
+                count += w.length();
+                linears[j] = linear(module, frozen, cast(weights.get(module + ".bias")));
+            }
+            layers.add(new BertLayer(linears[0], linears[1], linears[2], linears[3],
+                    layerNorm(weights, p + "attention.output.LayerNorm"), linears[4], linears[5],
+                    layerNorm(weights, p + "output.LayerNorm"), config.numAttentionHeads()));
+        }
+        baseLinearBytes = bytes;
+        baseLinearParameters = count;
+    }
+
+    private LoraLinear linear(String module, FrozenWeight weight, INDArray bias) {
+        LoraAdapter adapter = lora == null ? null : lora.adapters().get(module);
+        if (adapter == null) {
+            return new LoraLinear(weight, bias, null, null, null, null, 0, scratch);
+        }
+        INDArray a = adapter.a().dataType() == type ? adapter.a() : adapter.a().castTo(type);
+        INDArray b = adapter.b().dataType() == type ? adapter.b() : adapter.b().castTo(type);
+        INDArray gradA = Nd4j.zeros(type, a.shape()), gradB = Nd4j.zeros(type, b.shape());
+        parameters.put(module + ".lora_A.weight", a);
+        parameters.put(module + ".lora_B.weight", b);
+        gradients.put(module + ".lora_A.weight", gradA);
+        gradients.put(module + ".lora_B.weight", gradB);
+        return new LoraLinear(weight, bias, a, b, gradA, gradB, lora.config().scale(), scratch);
+    }
+
+    private INDArray cast(INDArray x) {
+        return x.dataType() == type ? x : x.castTo(type);
+    }
+
+    private LayerNorm layerNorm(Map<String, INDArray> weights, String module) {
+        return new LayerNorm(cast(weights.get(module + ".weight")), cast(weights.get(module + ".bias")),
+                config.layerNormEps());
+    }
+
+    public BertConfig config() {
+        return config;
+    }
+
+    public DataType dataType() {
+        return type;
+    }
+
+    /** The trainable adapter matrices by {@code <module path>.lora_A.weight} / {@code .lora_B.weight}, in module order. */
+    public Map<String, INDArray> parameters() {
+        return parameters;
+    }
+
+    /** Gradient buffers with the names of {@link #parameters()}; {@link #backward} adds into them. */
+    public Map<String, INDArray> gradients() {
+        return gradients;
+    }
+
+    public void zeroGradients() {
+        gradients.values().forEach(g -> g.assign(0));
+    }
+
+    /** The adapters with the current parameter values, as float32 (for saving in PEFT's layout). */
+    public LoraModel currentAdapters() {
+        Map<String, LoraAdapter> out = new LinkedHashMap<>();
+        lora.adapters().keySet().forEach(module -> out.put(module, new LoraAdapter(
+                parameters.get(module + ".lora_A.weight").castTo(DataType.FLOAT).dup(),
+                parameters.get(module + ".lora_B.weight").castTo(DataType.FLOAT).dup())));
+        return new LoraModel(lora.config(), out);
+    }
+
+    /** Bytes the base linear weights keep resident, and how many parameters they hold. */
+    public long baseLinearBytes() {
+        return baseLinearBytes;
+    }
+
+    public long baseLinearParameters() {
+        return baseLinearParameters;
+    }
+
+    /** Bytes of the shared dense scratch buffers (one per weight shape). */
+    public long scratchBytes() {
+        return scratch.bytes();
+    }
+
+    /** The activations of one forward pass, kept for its backward, reusable for a batch of the same shape. */
+    public static final class Pass {
+        final long batch, tokens;
+        final INDArray embeddings, keyMask, dA, dB;
+        final List<BertLayer.Activations> layers = new ArrayList<>();
+
+        Pass(BertConfig c, DataType type, long batch, long tokens, long rank) {
+            this.batch = batch;
+            this.tokens = tokens;
+            long m = batch * tokens;
+            embeddings = Nd4j.create(type, m, c.hiddenSize());
+            keyMask = Nd4j.create(type, batch, tokens);
+            dA = Nd4j.create(type, m, c.hiddenSize());
+            dB = Nd4j.create(type, m, c.hiddenSize());
+            for (int i = 0; i < c.numHiddenLayers(); i++) {
+                layers.add(new BertLayer.Activations(type, batch, tokens, c.hiddenSize(), c.intermediateSize(),
+                        c.numAttentionHeads(), rank));
+            }
+        }
+
+        /** last_hidden_state as [B·T, H] rows (valid until the pass is reused). */
+        public INDArray hidden() {
+            return layers.isEmpty() ? embeddings : layers.get(layers.size() - 1).output();
+        }
+
+        /** The attention mask [B, T] in the encoder's data type. */
+        public INDArray keyMask() {
+            return keyMask;
+        }
+
+        public long batch() {
+            return batch;
+        }
+
+        public long tokens() {
+            return tokens;
+        }
+    }
+
+    /**
+     * Runs the encoder, saving what backward needs in {@code reuse} when it has the right shape
+     * (else in a new pass).
+     *
+     * @return the pass; {@link Pass#hidden()} is last_hidden_state as [B·T, H]
+     */
+    public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse) {
+        int b = inputIds.length, t = b == 0 ? 0 : inputIds[0].length;
+        if (t > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
+        }
+        long rank = lora == null ? 0 : lora.config().r();
+        Pass pass = reuse != null && reuse.batch == b && reuse.tokens == t && reuse.embeddings.dataType() == type
+                ? reuse : new Pass(config, type, b, t, rank);
+        int[] ids = new int[b * t], types = new int[b * t], positions = new int[b * t];
+        double[] mask = new double[b * t];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                ids[i * t + j] = inputIds[i][j];
+                types[i * t + j] = tokenTypeIds[i][j];
+                positions[i * t + j] = j;
+                mask[i * t + j] = attentionMask[i][j];
+            }
+        }
+        pass.keyMask.assign(Nd4j.createFromArray(mask).reshape(b, t));
+        INDArray x = pass.embeddings;
+        x.assign(wordEmbeddings.get(NDArrayIndex.indices(toLong(ids))));
+        x.addi(positionEmbeddings.get(NDArrayIndex.indices(toLong(positions))));
+        x.addi(typeEmbeddings.get(NDArrayIndex.indices(toLong(types))));
+        INDArray xHat = pass.dA, rstd = Nd4j.create(type, (long) b * t, 1);
+        embeddingNorm.forward(x, xHat, rstd, x);
+        for (int i = 0; i < layers.size(); i++) {
+            layers.get(i).forward(x, pass.keyMask, pass.layers.get(i));
+            x = pass.layers.get(i).output();
+        }
+        return pass;
+    }
+
+    private static long[] toLong(int[] v) {
+        return Arrays.stream(v).asLongStream().toArray();
+    }
+
+    /** Adds the adapters' gradients for dL/d(last_hidden_state) {@code dHidden} [B·T, H] of {@code pass}. */
+    public void backward(Pass pass, INDArray dHidden) {
+        INDArray d = dHidden;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            INDArray dx = i == 0 ? null : (d == pass.dA ? pass.dB : pass.dA);
+            layers.get(i).backward(d, dx, pass.layers.get(i));
+            d = dx;
+        }
+    }
+}

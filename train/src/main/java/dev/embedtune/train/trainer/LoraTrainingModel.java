@@ -1,0 +1,167 @@
+package dev.embedtune.train.trainer;
+
+import dev.embedtune.model.TextEncoder;
+import dev.embedtune.model.bert.BertEncoder;
+import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.embed.Embedder;
+import dev.embedtune.model.lora.LoraConfig;
+import dev.embedtune.model.lora.LoraModel;
+import dev.embedtune.model.safetensors.TensorSource;
+import dev.embedtune.model.st.ModelDirectory;
+import dev.embedtune.model.training.BaseQuantization;
+import dev.embedtune.model.training.BertTrainingEncoder;
+import dev.embedtune.model.training.TrainablePooling;
+import dev.embedtune.tokenizer.BatchEncoding;
+import dev.embedtune.tokenizer.Tokenizer;
+import dev.embedtune.train.loss.EmbeddingBatch;
+import dev.embedtune.train.loss.EmbeddingLoss;
+import dev.embedtune.train.loss.LossValue;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A sentence-transformers BERT model from a model directory with LoRA adapters on its linear
+ * layers, base weights dense or quantised (QLoRA): tokenise each column, run the hand-written
+ * training encoder, pool (and normalise, when the model has a Normalize module), apply the loss,
+ * and back-propagate into the adapters.
+ */
+public final class LoraTrainingModel implements TrainableModel {
+    private final ModelDirectory model;
+    private final Tokenizer tokenizer;
+    private final BertTrainingEncoder encoder;
+    private final TrainablePooling pooling;
+    private final String baseModelName;
+    private final List<BertTrainingEncoder.Pass> passes = new ArrayList<>();
+
+    private LoraTrainingModel(ModelDirectory model, Tokenizer tokenizer, BertTrainingEncoder encoder, String baseModelName) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.encoder = encoder;
+        this.pooling = new TrainablePooling(model.pooling(), model.normalize());
+        this.baseModelName = baseModelName;
+    }
+
+    /**
+     * Loads the base model and creates fresh adapters (A Kaiming-uniform from {@code seed}, B zero).
+     *
+     * @param maxLength tokens per text (null: the model's max_seq_length)
+     */
+    public static LoraTrainingModel create(Path modelDir, LoraConfig lora, BaseQuantization base, Integer maxLength,
+            long seed) throws IOException {
+        ModelDirectory md = ModelDirectory.read(modelDir);
+        BertConfig config = md.bertConfig();
+        return fromAdapters(md, LoraModel.init(config, lora, seed), base, maxLength);
+    }
+
+    /** The base model with the given adapters (e.g. loaded from a PEFT directory). */
+    public static LoraTrainingModel fromAdapters(ModelDirectory md, LoraModel adapters, BaseQuantization base,
+            Integer maxLength) throws IOException {
+        BertConfig config = md.bertConfig();
+        Map<String, INDArray> weights;
+        try (TensorSource source = md.openWeights()) {
+            weights = BertEncoder.readWeights(config, source, md.transformerDir());
+        }
+        BertTrainingEncoder encoder = new BertTrainingEncoder(config, weights, adapters, base, DataType.FLOAT);
+        return new LoraTrainingModel(md, Embedder.tokenizer(md, maxLength), encoder, md.dir().toString());
+    }
+
+    public ModelDirectory baseModel() {
+        return model;
+    }
+
+    public BertTrainingEncoder trainingEncoder() {
+        return encoder;
+    }
+
+    @Override
+    public Map<String, INDArray> parameters() {
+        return encoder.parameters();
+    }
+
+    @Override
+    public Map<String, INDArray> gradients() {
+        return encoder.gradients();
+    }
+
+    @Override
+    public void zeroGradients() {
+        encoder.zeroGradients();
+    }
+
+    @Override
+    public double forwardBackward(List<List<String>> columns, INDArray labels, EmbeddingLoss loss, double lossScale,
+            long dropoutSeed) {
+        List<INDArray> embeddings = new ArrayList<>();
+        List<TrainablePooling.Saved> saved = new ArrayList<>();
+        List<BertTrainingEncoder.Pass> used = new ArrayList<>();
+        for (int c = 0; c < columns.size(); c++) {
+            BatchEncoding enc = tokenizer.encodeBatch(columns.get(c));
+            BertTrainingEncoder.Pass reuse = c < passes.size() ? passes.get(c) : null;
+            BertTrainingEncoder.Pass pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), reuse);
+            if (c < passes.size()) {
+                passes.set(c, pass);
+            } else {
+                passes.add(pass);
+            }
+            TrainablePooling.Saved s = new TrainablePooling.Saved();
+            embeddings.add(pooling.forward(pass.hidden(), pass.keyMask(), s));
+            saved.add(s);
+            used.add(pass);
+        }
+        LossValue value = loss.compute(new EmbeddingBatch(embeddings, labels));
+        if (!Double.isFinite(value.loss())) {
+            return value.loss();   // the trainer stops; nothing is back-propagated
+        }
+        for (int c = 0; c < columns.size(); c++) {
+            INDArray dEmbedding = value.gradient(c).mul(lossScale);
+            encoder.backward(used.get(c), pooling.backward(dEmbedding, saved.get(c)));
+        }
+        return value.loss();
+    }
+
+    @Override
+    public void saveTrained(Path dir) throws IOException {
+        encoder.currentAdapters().save(dir, baseModelName);
+    }
+
+    /** The adapters with their current values. */
+    public LoraModel adapters() {
+        return encoder.currentAdapters();
+    }
+
+    @Override
+    public TextEncoder encoder() {
+        return this::embed;
+    }
+
+    /** Embeds texts with the current adapters (longest first in batches of 32, as the Embedder does). */
+    public float[][] embed(List<String> texts) {
+        float[][] out = new float[texts.size()][];
+        Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
+        BertTrainingEncoder.Pass pass = null;
+        for (int start = 0; start < order.length; start += 32) {
+            int end = Math.min(order.length, start + 32);
+            List<String> batch = new ArrayList<>();
+            for (int k = start; k < end; k++) {
+                batch.add(texts.get(order[k]));
+            }
+            BatchEncoding enc = tokenizer.encodeBatch(batch);
+            pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), pass);
+            INDArray e = pooling.forward(pass.hidden(), pass.keyMask(), new TrainablePooling.Saved());
+            float[][] rows = e.castTo(DataType.FLOAT).toFloatMatrix();
+            for (int k = start; k < end; k++) {
+                out[order[k]] = rows[k - start];
+            }
+        }
+        return out;
+    }
+}
