@@ -111,12 +111,12 @@ public final class BertLayer {
      * unless it is null (the first layer: embeddings are frozen, so nothing needs it).
      */
     public void backward(INDArray dOut, INDArray dx, Activations act) {
-        outputNorm.backward(act.xHat2, act.rstd2, dOut, act.dz);
+        outputNorm.backward(act.xHat2, act.rstd2, dOut, act.dz, act.sum);
         output.backward(act.g, act.xaOut, act.dz, act.dInner, false, act.dyB);
         Gelu.backward(act.u, act.dInner, act.dInner);
         act.dh.assign(act.dz);
         intermediate.backward(act.h, act.xaI, act.dInner, act.dh, true, act.dyB);
-        attentionNorm.backward(act.xHat1, act.rstd1, act.dh, act.dz);
+        attentionNorm.backward(act.xHat1, act.rstd1, act.dh, act.dz, act.sum);
         attentionOutput.backward(act.context, act.xaO, act.dz, act.dContext, false, act.dyB);
         attention.backward(act.q, act.k, act.v, act.probs, act.dContext, act.dProbs, act.dq, act.dk, act.dv);
         if (dx != null) {

@@ -38,15 +38,15 @@ public final class LayerNorm {
     /**
      * @param xHat, rstd as saved by forward
      * @param dy [M, H] dL/dy
-     * @param dx [M, H] receives dL/dx (may be dy)
+     * @param dx [M, H] receives dL/dx (must not be dy)
+     * @param work [M, H] scratch, overwritten
      */
-    public void backward(INDArray xHat, INDArray rstd, INDArray dy, INDArray dx) {
-        INDArray g = dy.mulRowVector(gamma);
+    public void backward(INDArray xHat, INDArray rstd, INDArray dy, INDArray dx, INDArray work) {
+        INDArray g = dx.assign(dy).muliRowVector(gamma);
         INDArray meanG = g.mean(true, 1);
-        INDArray meanGx = g.mul(xHat).mean(true, 1);
+        INDArray meanGx = work.assign(g).muli(xHat).mean(true, 1);
         g.subiColumnVector(meanG);
-        g.subi(xHat.mulColumnVector(meanGx));
+        g.subi(work.assign(xHat).muliColumnVector(meanGx));
         g.muliColumnVector(rstd);
-        dx.assign(g);
     }
 }

@@ -84,7 +84,7 @@ class BlockGradientTest {
         INDArray xHat = Nd4j.create(DataType.DOUBLE, m, h), rstd = Nd4j.create(DataType.DOUBLE, m, 1),
                 y = Nd4j.create(DataType.DOUBLE, m, h), dx = Nd4j.create(DataType.DOUBLE, m, h);
         norm.forward(x, xHat, rstd, y);
-        norm.backward(xHat, rstd, rr, dx);
+        norm.backward(xHat, rstd, rr, dx, Nd4j.create(DataType.DOUBLE, m, h));
         assertClose(GradientCheck.check(Map.of("x", x), Map.of("x", dx), () -> {
             norm.forward(x, xHat, rstd, y);
             return weightedSum(y, rr);

@@ -73,6 +73,11 @@ public final class LoraTrainingModel implements TrainableModel {
         return new LoraTrainingModel(md, Embedder.tokenizer(md, maxLength), encoder, md.dir().toString());
     }
 
+    /** The tokenizer (truncating at the training max length, padding to the longest text). */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
     public ModelDirectory baseModel() {
         return model;
     }
@@ -99,11 +104,21 @@ public final class LoraTrainingModel implements TrainableModel {
     @Override
     public double forwardBackward(List<List<String>> columns, INDArray labels, EmbeddingLoss loss, double lossScale,
             long dropoutSeed) {
+        List<BatchEncoding> encoded = new ArrayList<>();
+        for (List<String> column : columns) {
+            encoded.add(tokenizer.encodeBatch(column));
+        }
+        return forwardBackwardEncoded(encoded, labels, loss, lossScale);
+    }
+
+    /** {@link #forwardBackward} on columns already tokenised (each [B, T] with its own T). */
+    public double forwardBackwardEncoded(List<BatchEncoding> columns, INDArray labels, EmbeddingLoss loss,
+            double lossScale) {
         List<INDArray> embeddings = new ArrayList<>();
         List<TrainablePooling.Saved> saved = new ArrayList<>();
         List<BertTrainingEncoder.Pass> used = new ArrayList<>();
         for (int c = 0; c < columns.size(); c++) {
-            BatchEncoding enc = tokenizer.encodeBatch(columns.get(c));
+            BatchEncoding enc = columns.get(c);
             BertTrainingEncoder.Pass reuse = c < passes.size() ? passes.get(c) : null;
             BertTrainingEncoder.Pass pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), reuse);
             if (c < passes.size()) {
