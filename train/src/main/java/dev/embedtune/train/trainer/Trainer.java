@@ -51,8 +51,8 @@ public final class Trainer {
      * @param args the settings
      * @param evaluator run on {@link TrainableModel#encoder()} every {@code eval_steps}, or null
      * @param listener callbacks, or null
-     * @throws IllegalArgumentException when the data is empty or mixed, or the model's gradients do
-     *     not match its parameters
+     * @throws IllegalArgumentException when the data is empty or mixed, the model's gradients do not
+     *     match its parameters, or {@code eval_steps} is set without an evaluator
      */
     public Trainer(TrainableModel model, Dataset data, EmbeddingLoss loss, TrainingArguments args, Evaluator<?> evaluator,
             TrainerListener listener) {
@@ -89,8 +89,10 @@ public final class Trainer {
                         + (g == null ? "none" : Arrays.toString(g.shape()) + " " + g.dataType()));
             }
         }
-        if (args.loadBestModelAtEnd() && evaluator == null) {
-            throw new IllegalArgumentException("load_best_model_at_end needs an evaluator to rank checkpoints");
+        // HF refuses an evaluation schedule without anything to evaluate; so do we, rather than skip it silently
+        if (args.evalSteps() > 0 && evaluator == null) {
+            throw new IllegalArgumentException("eval_steps is " + args.evalSteps() + " but no evaluator was given;"
+                    + " pass one, or set eval_strategy: no");
         }
     }
 
@@ -125,7 +127,7 @@ public final class Trainer {
         LearningRateSchedule schedule = new LearningRateSchedule(args.lrSchedulerType(), args.learningRate(),
                 LearningRateSchedule.warmupSteps(args.warmupSteps(), args.warmupRatio(), maxSteps), maxSteps);
         int logEvery = TrainingArguments.resolveSteps(args.loggingSteps(), maxSteps);
-        int evalEvery = evaluator == null ? 0 : TrainingArguments.resolveSteps(args.evalSteps(), maxSteps);
+        int evalEvery = TrainingArguments.resolveSteps(args.evalSteps(), maxSteps);
         int saveEvery = TrainingArguments.resolveSteps(args.saveSteps(), maxSteps);
         AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay(), n -> true);
 

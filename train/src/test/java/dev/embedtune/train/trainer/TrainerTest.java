@@ -29,6 +29,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -156,7 +158,7 @@ class TrainerTest {
         long seed = 3;
         TrainingArguments args = TrainingArguments.builder(tmp).maxSteps(1).perDeviceTrainBatchSize(4).learningRate(0.01)
                 .lrSchedulerType(SchedulerType.CONSTANT).maxGradNorm(0).seed(seed).saveSteps(0).loggingSteps(1)
-                .disableTqdm(true).build();
+                .disableTqdm(false).build();   // the one test that shows the progress bar (on stderr)
         LinearToyModel trained = new LinearToyModel(DataType.DOUBLE, 0.2, 1, 2);
         new Trainer(trained, d, MNRL, args).train();
 
@@ -201,14 +203,20 @@ class TrainerTest {
         assertFalse(java.util.Arrays.equals(a.floats().get("lora_A"), c.floats().get("lora_A")));
     }
 
-    @Test
-    void resumeAfterACrashIsBitIdenticalToAnUninterruptedRun() throws Exception {
+    /**
+     * save_steps 4 leaves checkpoint-4 mid-epoch (epoch 1, micro-batch 2); save_steps 3 leaves
+     * checkpoint-6 at the end of epoch 1 (micro-batch 5 of 5), from which the resumed run must roll over.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {4, 3})
+    void resumeAfterACrashIsBitIdenticalToAnUninterruptedRun(int saveSteps) throws Exception {
         Dataset d = pairs(14);
         LinearToyModel full = floatModel(1);
-        TrainResult whole = new Trainer(full, d, MNRL, base(tmp.resolve("full")).build(), meanCosine(d), null).train();
+        TrainResult whole = new Trainer(full, d, MNRL, base(tmp.resolve("full")).saveSteps(saveSteps).build(), meanCosine(d), null)
+                .train();
         assertEquals(12, whole.globalStep());
 
-        // killed after step 7's update: checkpoint-4 (mid-epoch: epoch 1, micro-batch 2) is the latest
+        // killed after step 7's update, before its log line
         Path out = tmp.resolve("killed");
         TrainerListener killAt7 = new TrainerListener() {
             @Override
@@ -219,15 +227,17 @@ class TrainerTest {
             }
         };
         assertThrows(IllegalStateException.class,
-                () -> new Trainer(floatModel(1), d, MNRL, base(out).build(), meanCosine(d), killAt7).train());
-        assertEquals(out.resolve("checkpoint-4"), Checkpoints.latest(out));
-        TrainerState state = Checkpoints.load(out.resolve("checkpoint-4")).state();
+                () -> new Trainer(floatModel(1), d, MNRL, base(out).saveSteps(saveSteps).build(), meanCosine(d), killAt7).train());
+        int latest = saveSteps == 4 ? 4 : 6;
+        assertEquals(out.resolve("checkpoint-" + latest), Checkpoints.latest(out));
+        TrainerState state = Checkpoints.load(out.resolve("checkpoint-" + latest)).state();
         assertEquals(1, state.epoch());
-        assertEquals(2, state.batchInEpoch());
+        assertEquals(saveSteps == 4 ? 2 : 5, state.batchInEpoch());
 
         // a model with other initial weights: the checkpoint must restore them
         LinearToyModel resumed = floatModel(99);
-        TrainResult r = new Trainer(resumed, d, MNRL, base(out).build(), meanCosine(d), null).train("latest");
+        TrainResult r = new Trainer(resumed, d, MNRL, base(out).saveSteps(saveSteps).build(), meanCosine(d), null)
+                .train("latest");
         assertEquals(12, r.globalStep());
         assertSameFloats(full.floats(), resumed.floats());
         assertEquals(withoutSummary(tmp.resolve("full")), withoutSummary(out));
@@ -264,10 +274,17 @@ class TrainerTest {
     void resumeRefusesOtherDataOrderSettings() throws Exception {
         Dataset d = pairs(14);
         Path out = tmp.resolve("run");
-        new Trainer(floatModel(1), d, MNRL, base(out).maxSteps(4).build()).train();
+        new Trainer(floatModel(1), d, MNRL, base(out).maxSteps(4).evalSteps(0).build()).train();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Trainer(floatModel(1), d, MNRL, base(out).seed(8).build()).train("latest"));
+                () -> new Trainer(floatModel(1), d, MNRL, base(out).seed(8).evalSteps(0).build()).train("latest"));
         assertTrue(e.getMessage().contains("seed 7 vs 8"), e.getMessage());
+    }
+
+    @Test
+    void anEvaluationScheduleWithoutEvaluatorIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Trainer(floatModel(1), pairs(4), MNRL, base(tmp).build()));
+        assertEquals("eval_steps is 4.0 but no evaluator was given; pass one, or set eval_strategy: no", e.getMessage());
     }
 
     // ------------------------------------------------------------------ failure
@@ -378,7 +395,7 @@ class TrainerTest {
     void eachMicroBatchIsOneCallWithScaledLossAndItsOwnDropoutSeed() throws Exception {
         Dataset d = pairs(14);
         LinearToyModel m = floatModel(1);
-        new Trainer(m, d, MNRL, base(tmp.resolve("calls")).saveSteps(0).build()).train();
+        new Trainer(m, d, MNRL, base(tmp.resolve("calls")).saveSteps(0).evalSteps(0).build()).train();
         assertEquals(20, m.calls.size());                           // 4 epochs × 5 micro-batches
         Set<Long> seeds = new HashSet<>();
         int[] stepOfCall = {0, 0, 1, 1, 2};                        // steps within an epoch: (0,1), (2,3), (4)
