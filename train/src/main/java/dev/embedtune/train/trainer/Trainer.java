@@ -31,6 +31,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * micro-batch). A checkpoint therefore only needs the arrays, the counters and the data position, and
  * {@link #train(String)} from a checkpoint ends bit-identical to an uninterrupted run.
  *
+ * <pre>{@code
+ * TrainingArguments args = TrainingArguments.read(Path.of("train.yaml"));     // or TrainingArguments.builder(dir)…build()
+ * Trainer trainer = new Trainer(model, trainSet, new MultipleNegativesRankingLoss(), args, evaluator, null);
+ * TrainResult r = trainer.train();            // or train("latest") to continue after a crash
+ * }</pre>
+ *
+ * <p>Per optimizer step: zero the gradients; for each of up to {@code gradient_accumulation_steps}
+ * micro-batches call {@link TrainableModel#forwardBackward} with {@code lossScale = 1/accumulation};
+ * clip by global norm; AdamW at the schedule's rate; then log, evaluate and checkpoint when due. A
+ * loss or gradient norm that is not finite throws {@link NonFiniteLossException} before the update.
+ *
  * <p>Not thread-safe; one {@code train} call at a time.
  */
 public final class Trainer {
