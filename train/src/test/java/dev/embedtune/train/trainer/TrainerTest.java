@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -206,14 +206,15 @@ class TrainerTest {
     /**
      * save_steps 4 leaves checkpoint-4 mid-epoch (epoch 1, micro-batch 2); save_steps 3 leaves
      * checkpoint-6 at the end of epoch 1 (micro-batch 5 of 5), from which the resumed run must roll over.
+     * Both samplers recompute an epoch's batches from (seed, epoch).
      */
     @ParameterizedTest
-    @ValueSource(ints = {4, 3})
-    void resumeAfterACrashIsBitIdenticalToAnUninterruptedRun(int saveSteps) throws Exception {
+    @CsvSource({"4, batch_sampler", "3, batch_sampler", "4, no_duplicates"})
+    void resumeAfterACrashIsBitIdenticalToAnUninterruptedRun(int saveSteps, String sampler) throws Exception {
         Dataset d = pairs(14);
         LinearToyModel full = floatModel(1);
-        TrainResult whole = new Trainer(full, d, MNRL, base(tmp.resolve("full")).saveSteps(saveSteps).build(), meanCosine(d), null)
-                .train();
+        TrainingArguments.Builder args = base(tmp.resolve("full")).saveSteps(saveSteps).batchSampler(BatchSamplerType.parse(sampler));
+        TrainResult whole = new Trainer(full, d, MNRL, args.build(), meanCosine(d), null).train();
         assertEquals(12, whole.globalStep());
 
         // killed after step 7's update, before its log line
@@ -227,7 +228,7 @@ class TrainerTest {
             }
         };
         assertThrows(IllegalStateException.class,
-                () -> new Trainer(floatModel(1), d, MNRL, base(out).saveSteps(saveSteps).build(), meanCosine(d), killAt7).train());
+                () -> new Trainer(floatModel(1), d, MNRL, args.outputDir(out).build(), meanCosine(d), killAt7).train());
         int latest = saveSteps == 4 ? 4 : 6;
         assertEquals(out.resolve("checkpoint-" + latest), Checkpoints.latest(out));
         TrainerState state = Checkpoints.load(out.resolve("checkpoint-" + latest)).state();
@@ -236,8 +237,7 @@ class TrainerTest {
 
         // a model with other initial weights: the checkpoint must restore them
         LinearToyModel resumed = floatModel(99);
-        TrainResult r = new Trainer(resumed, d, MNRL, base(out).saveSteps(saveSteps).build(), meanCosine(d), null)
-                .train("latest");
+        TrainResult r = new Trainer(resumed, d, MNRL, args.outputDir(out).build(), meanCosine(d), null).train("latest");
         assertEquals(12, r.globalStep());
         assertSameFloats(full.floats(), resumed.floats());
         assertEquals(withoutSummary(tmp.resolve("full")), withoutSummary(out));
