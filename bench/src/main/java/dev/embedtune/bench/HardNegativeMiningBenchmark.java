@@ -55,56 +55,65 @@ import org.openjdk.jmh.annotations.Warmup;
 public class HardNegativeMiningBenchmark {
     static final int DIM = 384, QUERY_BLOCK = 256, CHECKED = 20;
 
-    @Param({"0"})
-    public int bm25Pairs;
+    /** The BM25 workload: the first {@code bm25Pairs} Jargon File pairs (0 = all). */
+    @State(Scope.Benchmark)
+    public static class Bm25 {
+        @Param({"0"})
+        public int bm25Pairs;
+        List<HardNegativeMiner.Pair> jargonPairs;
+        List<String> jargonCorpus;
 
-    @Param({"10000"})
-    public int denseQueries;
-
-    @Param({"20000"})
-    public int denseCorpus;
-
-    private List<HardNegativeMiner.Pair> jargonPairs;
-    private List<String> jargonCorpus;
-    private List<HardNegativeMiner.Pair> densePairs;
-    private List<String> denseCorpusTexts;
-    private TextEncoder stub;
-
-    @Setup(Level.Trial)
-    public void setUp() throws IOException {
-        if (denseCorpus < denseQueries) {
-            throw new IllegalArgumentException("denseCorpus (" + denseCorpus + ") must be at least denseQueries ("
-                    + denseQueries + "): passage i is query i's positive");
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            jargonPairs = jargonPairs(bm25Pairs);
+            jargonCorpus = HardNegativeMiner.corpusWithPositives(List.of(), jargonPairs);
+            checkBm25(jargonPairs, jargonCorpus, mineBm25(this));
         }
-        jargonPairs = jargonPairs(bm25Pairs);
-        jargonCorpus = HardNegativeMiner.corpusWithPositives(List.of(), jargonPairs);
-        checkBm25(bm25Jargon());
+    }
 
-        Random random = new Random(42);
-        float[][] passages = new float[denseCorpus][];   // [N, D]
-        float[][] queries = new float[denseQueries][];   // [Q, D]
-        for (int i = 0; i < denseCorpus; i++) {
-            passages[i] = gaussian(random, null);
-        }
-        densePairs = new ArrayList<>();
-        denseCorpusTexts = new ArrayList<>();
-        for (int i = 0; i < denseCorpus; i++) {
-            denseCorpusTexts.add("p" + i);
-        }
-        for (int q = 0; q < denseQueries; q++) {
-            queries[q] = gaussian(random, passages[q]);
-            densePairs.add(new HardNegativeMiner.Pair("q" + q, "p" + q, null));
-        }
-        stub = texts -> {
-            float[][] out = new float[texts.size()][];
-            for (int i = 0; i < out.length; i++) {
-                String t = texts.get(i);
-                int index = Integer.parseInt(t, 1, t.length(), 10);
-                out[i] = t.charAt(0) == 'q' ? queries[index] : passages[index];
+    /** The dense workload: synthetic vectors behind a stub encoder. */
+    @State(Scope.Benchmark)
+    public static class Dense {
+        @Param({"10000"})
+        public int denseQueries;
+        @Param({"20000"})
+        public int denseCorpus;
+        List<HardNegativeMiner.Pair> densePairs;
+        List<String> denseCorpusTexts;
+        TextEncoder stub;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            if (denseCorpus < denseQueries) {
+                throw new IllegalArgumentException("denseCorpus (" + denseCorpus + ") must be at least denseQueries ("
+                        + denseQueries + "): passage i is query i's positive");
             }
-            return out;
-        };
-        checkDense(denseSynthetic(), queries, passages);
+            Random random = new Random(42);
+            float[][] passages = new float[denseCorpus][];   // [N, D]
+            float[][] queries = new float[denseQueries][];   // [Q, D]
+            for (int i = 0; i < denseCorpus; i++) {
+                passages[i] = gaussian(random, null);
+            }
+            densePairs = new ArrayList<>();
+            denseCorpusTexts = new ArrayList<>();
+            for (int i = 0; i < denseCorpus; i++) {
+                denseCorpusTexts.add("p" + i);
+            }
+            for (int q = 0; q < denseQueries; q++) {
+                queries[q] = gaussian(random, passages[q]);
+                densePairs.add(new HardNegativeMiner.Pair("q" + q, "p" + q, null));
+            }
+            stub = texts -> {
+                float[][] out = new float[texts.size()][];
+                for (int i = 0; i < out.length; i++) {
+                    String t = texts.get(i);
+                    int index = Integer.parseInt(t, 1, t.length(), 10);
+                    out[i] = t.charAt(0) == 'q' ? queries[index] : passages[index];
+                }
+                return out;
+            };
+            checkDense(mineDense(this), queries, passages);
+        }
     }
 
     static List<HardNegativeMiner.Pair> jargonPairs(int limit) throws IOException {
@@ -136,7 +145,8 @@ public class HardNegativeMiningBenchmark {
         return v;
     }
 
-    private void checkBm25(HardNegativeMiner.Result result) {
+    private static void checkBm25(List<HardNegativeMiner.Pair> jargonPairs, List<String> jargonCorpus,
+            HardNegativeMiner.Result result) {
         Bm25Scorer scorer = new Bm25Scorer(jargonCorpus);
         Map<String, String> groupOfPassage = new HashMap<>();
         Map<String, String> groupOfQuery = new HashMap<>();
@@ -208,14 +218,22 @@ public class HardNegativeMiningBenchmark {
         return dot / Math.sqrt(na * nb);
     }
 
-    @Benchmark
-    public HardNegativeMiner.Result bm25Jargon() {
-        return HardNegativeMiner.mine(jargonPairs, jargonCorpus, new Bm25Scorer(jargonCorpus), MiningOptions.DEFAULT);
+    static HardNegativeMiner.Result mineBm25(Bm25 w) {
+        return HardNegativeMiner.mine(w.jargonPairs, w.jargonCorpus, new Bm25Scorer(w.jargonCorpus), MiningOptions.DEFAULT);
+    }
+
+    static HardNegativeMiner.Result mineDense(Dense w) {
+        return HardNegativeMiner.mine(w.densePairs, w.denseCorpusTexts,
+                new DenseScorer(w.stub, w.denseCorpusTexts, QUERY_BLOCK), MiningOptions.DEFAULT);
     }
 
     @Benchmark
-    public HardNegativeMiner.Result denseSynthetic() {
-        return HardNegativeMiner.mine(densePairs, denseCorpusTexts,
-                new DenseScorer(stub, denseCorpusTexts, QUERY_BLOCK), MiningOptions.DEFAULT);
+    public HardNegativeMiner.Result bm25Jargon(Bm25 w) {
+        return mineBm25(w);
+    }
+
+    @Benchmark
+    public HardNegativeMiner.Result denseSynthetic(Dense w) {
+        return mineDense(w);
     }
 }

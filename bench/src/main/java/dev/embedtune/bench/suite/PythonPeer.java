@@ -18,9 +18,9 @@ import java.util.concurrent.TimeUnit;
  * Runs the PyTorch peer ({@code bench/python/bert_peer.py}, shipped in the jar as
  * {@value #SCRIPT_RESOURCE}) as a subprocess and turns its JSON line into a {@link PeerResult}.
  *
- * <p>The interpreter is the first of {@code -Dembedtune.python}, {@code $EMBEDTUNE_PYTHON},
- * {@code python3} on the PATH and {@code /usr/bin/python3} that can {@code import torch} (a pyenv
- * {@code python3} often shadows Debian's, which is where {@code python3-torch} installs). When none
+ * <p>The interpreter is {@code -Dembedtune.python} or {@code $EMBEDTUNE_PYTHON} when set, else the
+ * first of {@code python3} on the PATH and {@code /usr/bin/python3} that can {@code import torch} (a
+ * pyenv {@code python3} often shadows Debian's, which is where {@code python3-torch} installs). When none
  * can, the peer is recorded as skipped with the reasons; when the script runs and fails, as failed
  * with the end of its stderr. The subprocess gets {@code OMP_NUM_THREADS}, {@code MKL_NUM_THREADS}
  * and {@code OPENBLAS_NUM_THREADS} equal to the peer's thread count, and {@code --threads} for
@@ -80,16 +80,16 @@ public final class PythonPeer {
     private PythonPeer() {
     }
 
-    /** The first candidate interpreter that imports torch, or null with every candidate's failure. */
+    /**
+     * The first candidate interpreter that imports torch, or none with every candidate's failure. An
+     * interpreter named by {@code -Dembedtune.python} or {@code $EMBEDTUNE_PYTHON} is the only one tried.
+     */
     static Interpreter findPython() {
-        List<String> candidates = new ArrayList<>();
         String prop = System.getProperty("embedtune.python");
         String env = System.getenv("EMBEDTUNE_PYTHON");
-        for (String c : new String[] {prop, env, "python3", "/usr/bin/python3"}) {
-            if (c != null && !c.isBlank() && !candidates.contains(c)) {
-                candidates.add(c);
-            }
-        }
+        List<String> candidates = prop != null && !prop.isBlank() ? List.of(prop)
+                : env != null && !env.isBlank() ? List.of(env)
+                : List.of("python3", "/usr/bin/python3");
         List<String> reasons = new ArrayList<>();
         for (String c : candidates) {
             String why = probe(c);

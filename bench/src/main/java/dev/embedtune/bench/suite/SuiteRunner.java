@@ -1,7 +1,6 @@
 package dev.embedtune.bench.suite;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,11 +8,14 @@ import java.util.regex.Pattern;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.BenchmarkList;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 import org.openjdk.jmh.util.Statistics;
 
 /**
@@ -128,20 +130,24 @@ public final class SuiteRunner {
         if (threads > 0) {
             options.threads(threads);
         }
-        Collection<RunResult> results = new Runner(options.build()).run();
+        List<PythonPeer.Spec> peerSpecs = peerThreads <= 0 ? List.of()
+                : peerSpecs(mode, peerThreads).stream().filter(s -> selected(s, includes)).toList();
+        boolean anyBenchmark = !BenchmarkList.defaultList().find(
+                OutputFormatFactory.createFormatInstance(System.out, VerboseMode.SILENT),
+                includes.isEmpty() ? List.of("dev\\.embedtune\\.bench\\..*") : includes, List.of()).isEmpty();
+        if (!anyBenchmark && peerSpecs.isEmpty()) {
+            throw new IllegalArgumentException("no benchmark or peer matches " + includes);
+        }
         List<BenchmarkResult> rows = new ArrayList<>();
-        for (RunResult r : results) {
-            rows.add(toResult(r));
+        if (anyBenchmark) {   // a pattern may name only a peer, e.g. training_step before its Java side exists
+            for (RunResult r : new Runner(options.build()).run()) {
+                rows.add(toResult(r));
+            }
         }
         List<PeerResult> peers = new ArrayList<>();
-        if (peerThreads > 0) {
-            PythonPeer.Interpreter python = null;
-            for (PythonPeer.Spec spec : peerSpecs(mode, peerThreads)) {
-                if (selected(spec, includes)) {
-                    python = python != null ? python : PythonPeer.findPython();
-                    peers.add(withPartnerNote(PythonPeer.run(spec, python, mode == Mode.QUICK ? 300 : 3600), rows));
-                }
-            }
+        PythonPeer.Interpreter python = peerSpecs.isEmpty() ? null : PythonPeer.findPython();
+        for (PythonPeer.Spec spec : peerSpecs) {
+            peers.add(withPartnerNote(PythonPeer.run(spec, python, mode == Mode.QUICK ? 300 : 3600), rows));
         }
         return new ResultFile(mode.name().toLowerCase(), MachineInfo.detect().toMap(), rows, peers);
     }
