@@ -33,7 +33,8 @@ public final class SuiteRunner {
     public enum Mode {
         /**
          * A smoke run under two minutes: in-process (no fork), one warm-up and two measurements of
-         * 0.5 s (an iteration lasts at least one invocation), smaller shapes.
+         * 0.5 s (an iteration lasts at least one invocation), smaller shapes. In-process, each
+         * entry's peak RSS is the suite JVM's high-water mark so far, not the benchmark's own.
          */
         QUICK,
         /** The figures for docs/BENCHMARKS.md: forked, 3 warm-ups and 5 measurements of 5 s. */
@@ -53,7 +54,9 @@ public final class SuiteRunner {
             "queries", "200",            // InformationRetrievalEvaluatorBenchmark (full: 1,000)
             "bm25Pairs", "500",          // HardNegativeMiningBenchmark: first 500 Jargon pairs (full: all)
             "denseQueries", "1000",      // HardNegativeMiningBenchmark dense (full: 10,000)
-            "denseCorpus", "5000");      // HardNegativeMiningBenchmark dense (full: 20,000)
+            "denseCorpus", "5000",       // HardNegativeMiningBenchmark dense (full: 20,000)
+            "trainPairs", "8",           // training step (hook below) and pytorch_train_step (full: 32)
+            "trainTokens", "64");        // training step (hook below) and pytorch_train_step (full: 128)
 
     /** The JMH benchmarks the inference peer stands beside (same batch of 32 texts, same tokens). */
     static final List<String> INFERENCE_BENCHMARKS = List.of(
@@ -62,9 +65,11 @@ public final class SuiteRunner {
 
     /**
      * Hook for the training-step benchmark (its Java side comes later): JMH methods named
-     * {@code training_step_lora_fp32} and {@code training_step_qlora_nf4}, one op = one step of 32
-     * anchors + 32 positives × 128 tokens on all-MiniLM-L6-v2, are compared with the peer
-     * {@code pytorch_train_step}. Until they exist the peer is recorded alone, with a note.
+     * {@code training_step_lora_fp32} and {@code training_step_qlora_nf4}, one op = one step of
+     * {@code trainPairs} anchors + as many positives × {@code trainTokens} tokens (declare both as
+     * {@code @Param}, defaults 32 and 128) on all-MiniLM-L6-v2, are compared with the peer
+     * {@code pytorch_train_step}, which runs at the same shape in both modes. Until they exist the
+     * peer is recorded alone, with a note.
      */
     static final List<String> TRAINING_STEP_BENCHMARKS = List.of("training_step_lora_fp32", "training_step_qlora_nf4");
 
@@ -79,8 +84,9 @@ public final class SuiteRunner {
         return List.of(
                 new PythonPeer.Spec("pytorch_inference", "inference", "minilm", 32, inferenceTokens, peerThreads,
                         warmup, iterations, INFERENCE_BENCHMARKS),
-                // quick: 8 pairs × 64 tokens, about 1 s a step on 2 cores; full: the stated 32 × 128
-                new PythonPeer.Spec("pytorch_train_step", "train-step", "minilm", quick ? 8 : 32, quick ? 64 : 128,
+                new PythonPeer.Spec("pytorch_train_step", "train-step", "minilm",
+                        quick ? Integer.parseInt(QUICK_PARAMS.get("trainPairs")) : 32,
+                        quick ? Integer.parseInt(QUICK_PARAMS.get("trainTokens")) : 128,
                         peerThreads, quick ? 1 : 2, quick ? 2 : 5, TRAINING_STEP_BENCHMARKS));
     }
 
