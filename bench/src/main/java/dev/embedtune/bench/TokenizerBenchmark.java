@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * (one {@code encode} call per text) and on all cores ({@code encodeBatch} / DJL's
  * {@code batchEncode}, which uses rayon). One operation = the whole set; texts/s = ops/s × 13,526.
  * Both sides add special tokens, neither truncates nor pads. {@link #setup} first checks that
- * both give identical ids for every passage and refuses to time otherwise.
+ * both give identical ids for every passage and refuses to time otherwise. {@code passageLimit}
+ * (0 = all) shrinks the set for the suite's quick mode.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -45,6 +46,10 @@ public class TokenizerBenchmark {
 
     @Param({"all-minilm-l6-v2-tokenizer.json"})
     public String tokenizer;
+
+    /** Encode only the first this many passages (0 = all); the suite's quick mode sets it. */
+    @Param({"0"})
+    public int passageLimit;
 
     private Tokenizer ours;
     private HuggingFaceTokenizer djl;
@@ -68,6 +73,9 @@ public class TokenizerBenchmark {
             System.err.println("TokenizerBenchmark: " + Path.of(shared, "data").toAbsolutePath()
                     + " absent; using the shipped Jargon File passages only");
             passages.addAll(EmbeddingBenchmark.jargonPassages(Integer.MAX_VALUE));
+        }
+        if (passageLimit > 0 && passageLimit < passages.size()) {
+            passages = new ArrayList<>(passages.subList(0, passageLimit));
         }
         String json;
         try (InputStream in = getClass().getClassLoader().getResourceAsStream(tokenizer)) {

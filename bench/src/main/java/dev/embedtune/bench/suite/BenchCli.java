@@ -39,6 +39,10 @@ public final class BenchCli implements Runnable {
                 description = "JMH threads calling each benchmark (0 = JMH's default of 1)")
         int threads;
 
+        @Option(names = "--peer-threads", defaultValue = "-1",
+                description = "torch threads of the PyTorch peers; 0 runs no peer. Default: the number of cores")
+        int peerThreads;
+
         @Parameters(arity = "0..*", paramLabel = "REGEX",
                 description = "Benchmarks to run (JMH include patterns); all when none given")
         List<String> includes = new ArrayList<>();
@@ -51,12 +55,14 @@ public final class BenchCli implements Runnable {
                 default -> throw new CommandLine.ParameterException(new CommandLine(this),
                         "--mode must be quick or full, got " + mode);
             };
-            ResultFile result = SuiteRunner.run(m, includes, threads);
+            ResultFile result = SuiteRunner.run(m, includes, threads,
+                    peerThreads >= 0 ? peerThreads : Runtime.getRuntime().availableProcessors());
             Path file = output != null ? output : Path.of("bench", "results",
                     String.valueOf(result.machine().get("label")).replaceAll("[^A-Za-z0-9]+", "-")
                             + "-" + mode + ".json");
             result.write(file);
-            System.out.println("wrote " + file + " (" + result.benchmarks().size() + " benchmarks)");
+            System.out.println("wrote " + file + " (" + result.benchmarks().size() + " benchmarks, "
+                    + result.peers().size() + " peers)");
             return 0;
         }
     }

@@ -18,7 +18,8 @@ import org.jfree.data.category.DefaultCategoryDataset;
 
 /**
  * Merges result files from several machines (or settings) into one table: a row per benchmark,
- * a column per file, each cell the throughput and its ratio to the first file's.
+ * a column per file, each cell the throughput and its ratio to the first file's. Measured peers
+ * ({@link PeerResult}) are rows too, keyed "peer ID {params}"; skipped ones are left out.
  */
 public final class Comparison {
 
@@ -43,6 +44,11 @@ public final class Comparison {
             c.columns.add(column);
             for (BenchmarkResult b : result.benchmarks()) {
                 c.rows.computeIfAbsent(b.key(), k -> new LinkedHashMap<>()).put(column, b.itemsPerSecond());
+            }
+            for (PeerResult p : result.peers()) {
+                if (p.status() == PeerResult.Status.MEASURED) {
+                    c.rows.computeIfAbsent(p.key(), k -> new LinkedHashMap<>()).put(column, p.itemsPerSecond());
+                }
             }
         }
         return c;

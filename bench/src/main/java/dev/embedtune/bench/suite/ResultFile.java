@@ -17,11 +17,24 @@ import java.util.Map;
  * <pre>
  * { "format": "embedtune-bench/1", "mode": "quick" | "full",
  *   "machine": { MachineInfo fields },
- *   "benchmarks": [ { BenchmarkResult fields }, … ] }
+ *   "benchmarks": [ { BenchmarkResult fields }, … ],
+ *   "peers": [ { PeerResult fields; status "measured" | "skipped" | "failed" }, … ] }
  * </pre>
- * NaN figures (unknown) are written as null.
+ * NaN figures (unknown) are written as null. Files written before peers existed have no "peers";
+ * they read as an empty list.
  */
-public record ResultFile(String mode, Map<String, Object> machine, List<BenchmarkResult> benchmarks) {
+public record ResultFile(String mode, Map<String, Object> machine, List<BenchmarkResult> benchmarks,
+        List<PeerResult> peers) {
+
+    public ResultFile {
+        benchmarks = List.copyOf(benchmarks);
+        peers = List.copyOf(peers);
+    }
+
+    /** A file without peers. */
+    public ResultFile(String mode, Map<String, Object> machine, List<BenchmarkResult> benchmarks) {
+        this(mode, machine, benchmarks, List.of());
+    }
 
     public static final String FORMAT = "embedtune-bench/1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -53,6 +66,23 @@ public record ResultFile(String mode, Map<String, Object> machine, List<Benchmar
             rows.add(row);
         }
         root.put("benchmarks", rows);
+        List<Map<String, Object>> peerRows = new ArrayList<>();
+        for (PeerResult p : peers) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", p.id());
+            row.put("comparesTo", p.comparesTo());
+            row.put("status", p.status().label());
+            row.put("note", p.note());
+            row.put("params", new java.util.TreeMap<>(p.params()));
+            row.put("iterationSeconds", p.iterationSeconds());
+            row.put("medianSeconds", finite(p.medianSeconds()));
+            row.put("item", p.item());
+            row.put("itemsPerSecond", finite(p.itemsPerSecond()));
+            row.put("peakRssMb", finite(p.peakRssMb()));
+            row.put("runtime", new java.util.TreeMap<>(p.runtime()));
+            peerRows.add(row);
+        }
+        root.put("peers", peerRows);
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
@@ -91,7 +121,25 @@ public record ResultFile(String mode, Map<String, Object> machine, List<Benchmar
                     number(b, "itemsPerSecond"), numbers(b.path("latencyMs")),
                     number(b, "peakRssMb"), number(b, "deviceUsedMb"), numbers(b.path("secondary"))));
         }
-        return new ResultFile(root.path("mode").asText("unknown"), machine, benchmarks);
+        List<PeerResult> peers = new ArrayList<>();
+        i = 0;
+        for (JsonNode p : root.path("peers")) {
+            String where = "peers[" + i++ + "]";
+            List<String> comparesTo = new ArrayList<>();
+            p.path("comparesTo").forEach(c -> comparesTo.add(c.asText()));
+            List<Double> seconds = new ArrayList<>();
+            p.path("iterationSeconds").forEach(t -> seconds.add(t.asDouble()));
+            PeerResult.Status status;
+            try {
+                status = PeerResult.Status.of(text(file, p, "status", where));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": " + where + ".status: " + e.getMessage(), e);
+            }
+            peers.add(new PeerResult(text(file, p, "id", where), comparesTo, status, p.path("note").asText(""),
+                    strings(p.path("params")), seconds, number(p, "medianSeconds"), p.path("item").asText(""),
+                    number(p, "itemsPerSecond"), number(p, "peakRssMb"), strings(p.path("runtime"))));
+        }
+        return new ResultFile(root.path("mode").asText("unknown"), machine, benchmarks, peers);
     }
 
     private static Object finite(double v) {
@@ -117,6 +165,12 @@ public record ResultFile(String mode, Map<String, Object> machine, List<Benchmar
     private static double number(JsonNode node, String field) {
         JsonNode child = node.get(field);
         return child != null && child.isNumber() ? child.asDouble() : Double.NaN;
+    }
+
+    private static Map<String, String> strings(JsonNode node) {
+        Map<String, String> out = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
     }
 
     private static Map<String, Double> numbers(JsonNode node) {

@@ -1,6 +1,7 @@
 package dev.embedtune.bench.suite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,60 @@ class ComparisonTest {
         ResultFile back = ResultFile.read(file);
         assertEquals("full", back.mode());
         assertEquals(r, back.benchmarks().get(0));
+    }
+
+    @Test
+    void peersRoundTripAndMeasuredOnesBecomeComparisonRows() throws IOException {
+        Map<String, String> params = Map.of("mode", "inference", "batch", "32", "tokens", "128");
+        PeerResult measured = new PeerResult("pytorch_inference", List.of("dev.embedtune.bench.EmbeddingBenchmark.oursBatch32"),
+                PeerResult.Status.MEASURED, "PyTorch", params, List.of(0.5, 0.25, 0.75), 0.5, "text", 64.0, 350.0,
+                Map.of("torch", "1.13.0a0"));
+        PeerResult skipped = PeerResult.notMeasured("pytorch_train_step", List.of("training_step_lora_fp32"),
+                PeerResult.Status.SKIPPED, "no python3 with torch", Map.of("mode", "train-step"));
+        Path file = dir.resolve("peers.json");
+        new ResultFile("quick", machine(2), List.of(result("dev.embedtune.bench.EmbeddingBenchmark.oursBatch32", 1000)),
+                List.of(measured, skipped)).write(file);
+        String json = Files.readString(file);
+        assertTrue(json.contains("\"status\" : \"skipped\"") && json.contains("\"note\" : \"no python3 with torch\""), json);
+        ResultFile back = ResultFile.read(file);
+        assertEquals(List.of(measured, skipped), back.peers());
+
+        Comparison c = Comparison.of(List.of(file));
+        // 32 texts in a 0.5 s median: 64 texts/s; the skipped peer has no row.
+        assertEquals(64.0, c.itemsPerSecond(measured.key(), c.columns().get(0)), 1e-9);
+        assertTrue(c.rowKeys().stream().noneMatch(k -> k.contains("pytorch_train_step")), c.rowKeys().toString());
+    }
+
+    @Test
+    void thePeersScriptLineIsParsedAndABrokenOneIsAFailureNamingWhy() {
+        PythonPeer.Spec spec = new PythonPeer.Spec("pytorch_inference", "inference", "minilm", 32, 128, 2, 1, 2,
+                SuiteRunner.INFERENCE_BENCHMARKS);
+        String line = "{\"format\": \"embedtune-peer/1\", \"python\": \"3.11.2\", \"torch\": \"1.13.0a0\","
+                + " \"threads\": 2, \"blas\": [\"/usr/lib/libopenblas.so\"], \"weights\": \"random\","
+                + " \"iteration_seconds\": [0.5, 0.25], \"median_seconds\": 0.375, \"item\": \"text\","
+                + " \"items_per_second\": 85.33, \"peak_rss_mb\": 350.0}";
+        PeerResult r = PythonPeer.parse(spec, line, "/usr/bin/python3");
+        assertEquals(PeerResult.Status.MEASURED, r.status());
+        assertEquals(List.of(0.5, 0.25), r.iterationSeconds());
+        assertEquals(85.33, r.itemsPerSecond(), 1e-9);
+        assertEquals("/usr/lib/libopenblas.so", r.runtime().get("blas"));
+        PeerResult broken = PythonPeer.parse(spec, line.replace("[0.5, 0.25]", "[0.5]"), "/usr/bin/python3");
+        assertEquals(PeerResult.Status.FAILED, broken.status());
+        assertTrue(broken.note().contains("1 iterations (expected 2)"), broken.note());
+        assertEquals(PeerResult.Status.FAILED, PythonPeer.parse(spec, "Traceback", "python3").status());
+    }
+
+    @Test
+    void peersRunWhenNoPatternOrAPatternNamesThemOrTheirBenchmarks() {
+        List<PythonPeer.Spec> specs = SuiteRunner.peerSpecs(SuiteRunner.Mode.FULL, 2);
+        PythonPeer.Spec inference = specs.get(0), train = specs.get(1);
+        assertEquals(128, inference.tokens());
+        assertEquals(32, train.batch());
+        assertTrue(SuiteRunner.selected(train, List.of()));
+        assertTrue(SuiteRunner.selected(inference, List.of("EmbeddingBenchmark")));
+        assertFalse(SuiteRunner.selected(train, List.of("EmbeddingBenchmark")));
+        assertTrue(SuiteRunner.selected(train, List.of("training_step")));
+        assertFalse(SuiteRunner.selected(inference, List.of("Tokenizer")));
     }
 
     @Test
