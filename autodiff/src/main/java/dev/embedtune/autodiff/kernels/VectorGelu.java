@@ -3,7 +3,6 @@ package dev.embedtune.autodiff.kernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -22,18 +21,16 @@ final class VectorGelu {
     private VectorGelu() {
     }
 
-    /** 1 + erf(x) and exp(−x²) for x = u/√2, in lanes: {onePlusErf, gaussian}. */
-    private static FloatVector[] erfParts(FloatVector u) {
-        FloatVector x = u.mul(INV_SQRT2);
-        FloatVector ax = x.abs();
-        FloatVector t = FloatVector.broadcast(S, 1f).div(ax.fma(P, 1f));
-        FloatVector poly = t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))
+    /** erfc(|x|)/exp(−x²) for x = u/√2: the A&S polynomial in t = 1/(1 + p|x|). */
+    private static FloatVector poly(FloatVector x) {
+        FloatVector t = FloatVector.broadcast(S, 1f).div(x.abs().fma(P, 1f));
+        return t.fma(A5, A4).fma(t, FloatVector.broadcast(S, A3)).fma(t, FloatVector.broadcast(S, A2))
                 .fma(t, FloatVector.broadcast(S, A1)).mul(t);
-        FloatVector gaussian = x.mul(x).neg().lanewise(VectorOperators.EXP);
-        FloatVector tail = poly.mul(gaussian);                                   // erfc(|x|)
-        VectorMask<Float> negative = x.compare(VectorOperators.LT, 0f);
-        FloatVector onePlusErf = tail.neg().add(2f).blend(tail, negative);       // 1+erf = 2−erfc(|x|) or erfc(|x|)
-        return new FloatVector[] {onePlusErf, gaussian};
+    }
+
+    /** 1 + erf(x) from erfc(|x|): 2 − erfc(|x|) for x ≥ 0, erfc(|x|) for x &lt; 0 (no cancellation). */
+    private static FloatVector onePlusErf(FloatVector x, FloatVector tail) {
+        return tail.neg().add(2f).blend(tail, x.compare(VectorOperators.LT, 0f));
     }
 
     private static float[] erfPartsScalar(float u) {
@@ -49,7 +46,9 @@ final class VectorGelu {
         int i = 0, step = S.length(), bound = S.loopBound(n);
         for (; i < bound; i += step) {
             FloatVector v = FloatVector.fromByteBuffer(S, u, i * 4, ORDER);
-            erfParts(v)[0].mul(v).mul(0.5f).intoByteBuffer(out, i * 4, ORDER);
+            FloatVector x = v.mul(INV_SQRT2);
+            FloatVector tail = poly(x).mul(x.mul(x).neg().lanewise(VectorOperators.EXP));
+            onePlusErf(x, tail).mul(v).mul(0.5f).intoByteBuffer(out, i * 4, ORDER);
         }
         for (; i < n; i++) {
             float v = u.getFloat(i * 4);
@@ -62,8 +61,10 @@ final class VectorGelu {
         int i = 0, step = S.length(), bound = S.loopBound(n);
         for (; i < bound; i += step) {
             FloatVector v = FloatVector.fromByteBuffer(S, u, i * 4, ORDER);
-            FloatVector[] parts = erfParts(v);
-            FloatVector derivative = parts[0].mul(0.5f).add(v.mul(parts[1]).mul(INV_SQRT_2PI));
+            FloatVector x = v.mul(INV_SQRT2);
+            FloatVector gaussian = x.mul(x).neg().lanewise(VectorOperators.EXP);      // exp(−u²/2): erf's and φ's
+            FloatVector tail = poly(x).mul(gaussian);
+            FloatVector derivative = onePlusErf(x, tail).mul(0.5f).add(v.mul(gaussian).mul(INV_SQRT_2PI));
             FloatVector.fromByteBuffer(S, dy, i * 4, ORDER).mul(derivative).intoByteBuffer(du, i * 4, ORDER);
         }
         for (; i < n; i++) {
