@@ -113,7 +113,7 @@ public final class BertLayer {
     public void backward(INDArray dOut, INDArray dx, Activations act) {
         outputNorm.backward(act.xHat2, act.rstd2, dOut, act.dz, act.sum);
         output.backward(act.g, act.xaOut, act.dz, act.dInner, false, act.dyB);
-        Gelu.backward(act.u, act.dInner, act.dInner);
+        Gelu.backward(act.u, act.dInner, act.dInner, act.g);   // g is free once output.backward has run
         act.dh.assign(act.dz);
         intermediate.backward(act.h, act.xaI, act.dInner, act.dh, true, act.dyB);
         attentionNorm.backward(act.xHat1, act.rstd1, act.dh, act.dz, act.sum);

@@ -2,7 +2,6 @@ package dev.embedtune.autodiff;
 
 import dev.embedtune.quant.Dequantizer;
 import dev.embedtune.quant.QuantizedTensor;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -43,7 +42,7 @@ public interface FrozenWeight {
         };
     }
 
-    /** A block-quantised weight, dequantised on every use with ND4J ops. */
+    /** A block-quantised weight, dequantised into the caller's buffer on every use. */
     static FrozenWeight quantized(QuantizedTensor q) {
         if (q.shape().length != 2) {
             throw new IllegalArgumentException("a linear weight must be [out, in], found rank " + q.shape().length);
@@ -58,8 +57,7 @@ public interface FrozenWeight {
             }
 
             public void writeTo(INDArray out) {
-                INDArray dense = Dequantizer.dequantize(q);
-                out.assign(out.dataType() == DataType.FLOAT ? dense : dense.castTo(out.dataType()));
+                Dequantizer.dequantizeInto(q, out);
             }
 
             public long residentBytes() {

@@ -27,7 +27,7 @@ public final class LayerNorm {
     public void forward(INDArray x, INDArray xHat, INDArray rstd, INDArray y) {
         INDArray mean = x.mean(true, 1);
         xHat.assign(x).subiColumnVector(mean);
-        INDArray variance = xHat.mul(xHat).mean(true, 1);
+        INDArray variance = (y == x ? xHat.mul(xHat) : xHat.mul(xHat, y)).mean(true, 1);   // y as scratch when free
         rstd.assign(variance.addi(eps));
         Transforms.sqrt(rstd, false).rdivi(1);
         xHat.muliColumnVector(rstd);

@@ -1,6 +1,12 @@
 package dev.embedtune.bench;
 
 import java.util.concurrent.TimeUnit;
+import dev.embedtune.autodiff.kernels.Gelu;
+import dev.embedtune.autodiff.kernels.MaskedSoftmax;
+import dev.embedtune.quant.BlockQuantizer;
+import dev.embedtune.quant.Dequantizer;
+import dev.embedtune.quant.QuantType;
+import dev.embedtune.quant.QuantizedTensor;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
@@ -38,6 +44,11 @@ public class Nd4jKernelsBenchmark {
     private INDArray ffnOut;        // [B·T, FFN]
     private INDArray scores;        // [B, heads, T, T]
     private INDArray scratch;       // [B·T, FFN]
+    private INDArray keyMask;       // [B, T]
+    private INDArray gradient;      // [B·T, FFN]
+    private INDArray probsOut;      // [B, heads, T, T]
+    private INDArray denseWeight;   // [FFN, H]
+    private QuantizedTensor nf4Weight;
 
     @Setup
     public void setUp() {
@@ -47,6 +58,73 @@ public class Nd4jKernelsBenchmark {
         ffnOut = Nd4j.create(DataType.FLOAT, new long[] {TOKENS, FFN}, 'f');
         scores = Nd4j.randn(DataType.FLOAT, 32, 12, 128, 128);
         scratch = Nd4j.randn(DataType.FLOAT, TOKENS, FFN);
+        keyMask = Nd4j.ones(DataType.FLOAT, 32, 128);
+        gradient = Nd4j.randn(DataType.FLOAT, TOKENS, FFN);
+        probsOut = scores.ulike();
+        denseWeight = Nd4j.create(DataType.FLOAT, FFN, HIDDEN);
+        float[] w = Nd4j.randn(DataType.FLOAT, FFN, HIDDEN).muli(0.05).reshape(-1).toFloatVector();
+        nf4Weight = BlockQuantizer.quantize(w, new long[] {FFN, HIDDEN}, QuantType.NF4, 64, true);
+    }
+
+    /** Exact GELU over 6.3 M floats, CPU fast path (Vector API) when this is the CPU backend. */
+    @Benchmark
+    public INDArray geluForward() {
+        Gelu.forward(scratch, ffnOut);
+        return ffnOut;
+    }
+
+    /** The same with ND4J ops only (the path other backends take). */
+    @Benchmark
+    public INDArray geluForwardPortable() {
+        Gelu.forwardPortable(scratch, ffnOut);
+        return ffnOut;
+    }
+
+    @Benchmark
+    public INDArray geluBackward() {
+        Gelu.backward(scratch, gradient, ffnOut, activationsLike());
+        return ffnOut;
+    }
+
+    @Benchmark
+    public INDArray geluBackwardPortable() {
+        Gelu.backwardPortable(scratch, gradient, ffnOut, activationsLike());
+        return ffnOut;
+    }
+
+    private INDArray work;
+
+    private INDArray activationsLike() {
+        if (work == null) {
+            work = scratch.ulike();
+        }
+        return work;
+    }
+
+    /** Scale, key mask and softmax over [32, 12, 128, 128], CPU fast path when available. */
+    @Benchmark
+    public INDArray maskedSoftmax() {
+        MaskedSoftmax.forward(scores, keyMask, 0.17, probsOut);
+        return probsOut;
+    }
+
+    @Benchmark
+    public INDArray maskedSoftmaxPortable() {
+        MaskedSoftmax.forwardPortable(scores, keyMask, 0.17, probsOut);
+        return probsOut;
+    }
+
+    /** NF4 (double-quantised, block 64) → float32 of one 1536×384 weight, CPU fast path when available. */
+    @Benchmark
+    public INDArray dequantizeNf4() {
+        Dequantizer.dequantizeInto(nf4Weight, denseWeight);
+        return denseWeight;
+    }
+
+    /** The same as ND4J ops only (one Gather from a 256-entry byte table, one broadcast multiply). */
+    @Benchmark
+    public INDArray dequantizeNf4Portable() {
+        return Dequantizer.dequantizePortable(nf4Weight);
     }
 
     /** The intermediate dense GEMM: 4096×384 · 384×1536 (4.8 GFLOP). */

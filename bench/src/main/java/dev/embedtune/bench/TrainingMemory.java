@@ -88,7 +88,9 @@ public final class TrainingMemory {
         int[][][] anchors = tokens(random, config), positives = tokens(random, config);
         long start = System.nanoTime();
         BertTrainingEncoder.Pass a = null, p = null;
+        double[] stepSeconds = new double[steps];
         for (int s = 0; s < steps; s++) {
+            long stepStart = System.nanoTime();
             encoder.zeroGradients();
             a = encoder.forward(anchors[0], anchors[1], anchors[2], a);
             p = encoder.forward(positives[0], positives[1], positives[2], p);
@@ -98,6 +100,7 @@ public final class TrainingMemory {
             encoder.backward(a, pooling.backward(loss.gradient(0), sa));
             encoder.backward(p, pooling.backward(loss.gradient(1), sp));
             encoder.parameters().forEach((name, value) -> value.subi(encoder.gradients().get(name).mul(1e-4)));
+            stepSeconds[s] = (System.nanoTime() - stepStart) / 1e9;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         sampler.interrupt();
@@ -106,10 +109,11 @@ public final class TrainingMemory {
         System.out.printf(java.util.Locale.ROOT,
                 "{\"model\":\"%s\",\"quantization\":\"%s\",\"base_linear_parameters\":%d,\"base_linear_bytes\":%d,"
                         + "\"bytes_per_base_parameter\":%.4f,\"scratch_bytes\":%d,\"rss_after_load_mb\":%.0f,"
-                        + "\"peak_rss_training_mb\":%.0f,\"steps\":%d,\"seconds_per_step\":%.2f}%n",
+                        + "\"peak_rss_training_mb\":%.0f,\"steps\":%d,\"seconds_per_step\":%.2f,\"step_seconds\":%s}%n",
                 model, quant, encoder.baseLinearParameters(), encoder.baseLinearBytes(),
                 encoder.baseLinearBytes() / (double) encoder.baseLinearParameters(), encoder.scratchBytes(),
-                rssAfterLoad / 1024.0, peak[0] / 1024.0, steps, seconds / steps);
+                rssAfterLoad / 1024.0, peak[0] / 1024.0, steps, seconds / steps,
+                java.util.Arrays.toString(java.util.Arrays.stream(stepSeconds).map(x -> Math.round(x * 100) / 100.0).toArray()));
     }
 
     private static int[][][] tokens(Random random, BertConfig config) {

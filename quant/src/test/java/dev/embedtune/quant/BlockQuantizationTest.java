@@ -9,7 +9,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class BlockQuantizationTest {
 
@@ -81,12 +83,14 @@ class BlockQuantizationTest {
             for (boolean dq : new boolean[] {false, true}) {
                 float[] x = gaussian(70 * 37, block + (dq ? 1 : 0));          // 2,590: a partial last block
                 QuantizedTensor q = BlockQuantizer.quantize(x, new long[] {70, 37}, type, block, dq);
-                INDArray deq = Dequantizer.dequantize(q);
+                INDArray deq = Dequantizer.dequantize(q);                  // the CPU fast path on this backend
                 assertArrayEquals(new long[] {70, 37}, deq.shape());
                 float[] flat = deq.reshape(-1).toFloatVector();
+                float[] portable = Dequantizer.dequantizePortable(q).reshape(-1).toFloatVector();
                 for (int i = 0; i < x.length; i++) {
                     float reference = Dequantizer.valueAt(q, i);
                     assertEquals(reference, flat[i], 0f, type + " block " + block + " element " + i);   // bit for bit
+                    assertEquals(reference, portable[i], 0f, type + " portable, block " + block + " element " + i);
                     if (!dq) {
                         float absmax = q.absmax().getFloat(i / block);
                         // nearest code: error ≤ absmax · half the widest gap (+ float32 rounding)
@@ -96,6 +100,21 @@ class BlockQuantizationTest {
                 }
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void anOddLengthDequantisesIntoAPreallocatedArrayOfAnyFloatType(QuantType type) {
+        float[] x = gaussian(21, 7);                                            // odd: the last byte holds one code
+        QuantizedTensor q = BlockQuantizer.quantize(x, new long[] {3, 7}, type, 32, true);
+        INDArray intoFloat = Nd4j.create(DataType.FLOAT, 3, 7), intoDouble = Nd4j.create(DataType.DOUBLE, 3, 7);
+        Dequantizer.dequantizeInto(q, intoFloat);
+        Dequantizer.dequantizeInto(q, intoDouble);
+        for (int i = 0; i < 21; i++) {
+            assertEquals(Dequantizer.valueAt(q, i), intoFloat.getFloat(i / 7, i % 7), 0f, "element " + i);
+            assertEquals(Dequantizer.valueAt(q, i), intoDouble.getDouble(i / 7, i % 7), 0.0, "element " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Dequantizer.dequantizeInto(q, Nd4j.create(DataType.FLOAT, 4, 7)));
     }
 
     @Test

@@ -1,0 +1,69 @@
+package dev.embedtune.autodiff.kernels;
+
+import java.nio.ByteOrder;
+import java.nio.ByteBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Chooses between a kernel's portable version (ND4J ops: runs on every backend, CUDA included) and
+ * its CPU fast path (Java Vector API over the array's host memory). The fast path is taken only
+ * when the ND4J backend is the native CPU one, the JVM was started with
+ * {@code --add-modules jdk.incubator.vector}, the system property {@code embedtune.kernels} is not
+ * {@code portable}, and the arrays are dense row-major FLOAT.
+ */
+public final class KernelPath {
+    private static final boolean CPU_VECTOR = detect();
+
+    private KernelPath() {
+    }
+
+    private static boolean detect() {
+        if ("portable".equals(System.getProperty("embedtune.kernels"))) {
+            return false;
+        }
+        boolean cpuBackend = Nd4j.getBackend().getClass().getName().contains(".cpu.");
+        boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return cpuBackend && vectorModule;
+    }
+
+    /** True when the CPU fast paths are enabled for this process. */
+    public static boolean cpuVector() {
+        return CPU_VECTOR;
+    }
+
+    /** True when every array can be read and written as one FloatBuffer of host memory. */
+    static boolean fast(INDArray... arrays) {
+        if (!CPU_VECTOR) {
+            return false;
+        }
+        for (INDArray a : arrays) {
+            if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.isView() && !isDenseView(a)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isDenseView(INDArray a) {
+        long expected = 1;
+        for (int d = a.rank() - 1; d >= 0; d--) {
+            if (a.size(d) != 1 && a.stride(d) != expected) {
+                return false;
+            }
+            expected *= a.size(d);
+        }
+        return true;
+    }
+
+    /**
+     * The array's host memory as a native-order ByteBuffer whose byte 0 is the array's first
+     * element and whose limit is its last (the Vector API reads and writes ByteBuffers).
+     */
+    static ByteBuffer bytes(INDArray a) {
+        ByteBuffer all = a.data().asNio();
+        int start = (int) (a.offset() * Float.BYTES);
+        return all.position(start).limit(start + (int) (a.length() * Float.BYTES)).slice().order(ByteOrder.nativeOrder());
+    }
+}
