@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.bert.BertEncoder;
+import dev.embedtune.model.bert.LayerwiseBertEncoder;
+import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.model.onnx.BuiltinModel;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.safetensors.TensorSource;
@@ -66,6 +68,7 @@ public class EmbeddingBenchmark {
     static final int BATCH = 32, PASSAGES = 128, CHECKED = 8;
 
     private BertEncoder ours;
+    private LayerwiseBertEncoder layerwise, nf4;
     private OrtEnvironment env;
     private OrtSession ort;
     private Tokenizer tokenizer;
@@ -117,6 +120,12 @@ public class EmbeddingBenchmark {
         try (TensorSource w = md.openWeights()) {
             ours = BertEncoder.load(md.bertConfig(), w, dir);
         }
+        try (TensorSource w = md.openWeights()) {
+            layerwise = LayerwiseBertEncoder.load(md.bertConfig(), w, dir, BaseQuantization.NONE);
+        }
+        try (TensorSource w = md.openWeights()) {
+            nf4 = LayerwiseBertEncoder.load(md.bertConfig(), w, dir, BaseQuantization.NF4);
+        }
         env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
@@ -145,8 +154,12 @@ public class EmbeddingBenchmark {
     private void checkAgreement() throws OrtException {
         BatchEncoding b = tokenizer.withTruncation(Truncation.of(256)).withPadding(Padding.longest())
                 .encodeBatch(passages.subList(passages.size() - CHECKED, passages.size()));   // the longest texts
-        INDArray mine = ours.forward(b.inputIds(), b.attentionMask(), b.tokenTypeIds());
         float[][][] theirs = runOrt(b.inputIds(), b.attentionMask(), b.tokenTypeIds());
+        check(ours.forward(b.inputIds(), b.attentionMask(), b.tokenTypeIds()), theirs, b, "SameDiff");
+        check(layerwise.forward(b.inputIds(), b.attentionMask(), b.tokenTypeIds()), theirs, b, "layer-by-layer");
+    }
+
+    private static void check(INDArray mine, float[][][] theirs, BatchEncoding b, String which) {
         double max = 0;
         for (int i = 0; i < theirs.length; i++) {
             for (int t = 0; t < theirs[i].length; t++) {
@@ -158,7 +171,7 @@ public class EmbeddingBenchmark {
             }
         }
         if (!(max <= 1e-4)) {
-            throw new IllegalStateException("ours and ONNX Runtime disagree: max abs difference " + max);
+            throw new IllegalStateException("ours (" + which + ") and ONNX Runtime disagree: max abs difference " + max);
         }
     }
 
@@ -191,6 +204,20 @@ public class EmbeddingBenchmark {
     @OperationsPerInvocation(BATCH)
     public INDArray oursBatch32(FixedBatch b) {
         return ours.forward(b.ids, b.mask, b.types);
+    }
+
+    /** The layer-by-layer forward (the training step's, no adapters) over float32 weights. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public INDArray oursLayerwiseBatch32(FixedBatch b) {
+        return layerwise.forward(b.ids, b.mask, b.types);
+    }
+
+    /** The same over NF4 weights (double-quantised, block 64), dequantised per GEMM. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public INDArray oursNf4Batch32(FixedBatch b) {
+        return nf4.forward(b.ids, b.mask, b.types);
     }
 
     @Benchmark

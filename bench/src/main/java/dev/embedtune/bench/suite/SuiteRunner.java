@@ -61,6 +61,8 @@ public final class SuiteRunner {
     /** The JMH benchmarks the inference peer stands beside (same batch of 32 texts, same tokens). */
     static final List<String> INFERENCE_BENCHMARKS = List.of(
             "dev.embedtune.bench.EmbeddingBenchmark.oursBatch32",
+            "dev.embedtune.bench.EmbeddingBenchmark.oursLayerwiseBatch32",
+            "dev.embedtune.bench.EmbeddingBenchmark.oursNf4Batch32",
             "dev.embedtune.bench.EmbeddingBenchmark.onnxRuntimeBatch32");
 
     /**

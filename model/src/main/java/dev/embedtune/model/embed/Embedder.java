@@ -4,12 +4,14 @@ import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.TextEncoder;
 import dev.embedtune.model.Encoder;
 import dev.embedtune.model.bert.BertEncoder;
+import dev.embedtune.model.bert.LayerwiseBertEncoder;
 import dev.embedtune.model.config.BertConfig;
 import dev.embedtune.model.config.ModernBertConfig;
 import dev.embedtune.model.modernbert.ModernBertEncoder;
 import dev.embedtune.model.pooling.Pooling;
 import dev.embedtune.model.safetensors.TensorSource;
 import dev.embedtune.model.st.ModelDirectory;
+import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.tokenizer.BatchEncoding;
 import dev.embedtune.tokenizer.Padding;
 import dev.embedtune.tokenizer.Tokenizer;
@@ -70,11 +72,26 @@ public final class Embedder implements TextEncoder {
     }
 
     public static Embedder load(Path dir, Options options) throws IOException {
+        return load(dir, options, BaseQuantization.NONE);
+    }
+
+    /**
+     * @param base {@link BaseQuantization#NONE} for the float32 SameDiff graph; a block-quantised
+     *             format (e.g. {@code BaseQuantization.parse("nf4")}) keeps the linear weights packed
+     *             and runs the layer-by-layer forward ({@link LayerwiseBertEncoder}; BERT only)
+     */
+    public static Embedder load(Path dir, Options options, BaseQuantization base) throws IOException {
         ModelDirectory md = ModelDirectory.read(dir);
         Encoder encoder;
         try (TensorSource weights = md.openWeights()) {
             if (md.config() instanceof ModernBertConfig modern) {
+                if (base.quantized()) {
+                    throw new ModelFormatException(md.transformerDir(),
+                            "quantised inference is implemented for BERT models only; this is ModernBERT: load it with --quantize none");
+                }
                 encoder = ModernBertEncoder.load(modern, weights, md.transformerDir());
+            } else if (base.quantized()) {
+                encoder = LayerwiseBertEncoder.load((BertConfig) md.config(), weights, md.transformerDir(), base);
             } else {
                 encoder = BertEncoder.load((BertConfig) md.config(), weights, md.transformerDir());
             }
