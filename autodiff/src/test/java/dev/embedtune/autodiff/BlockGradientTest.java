@@ -1,5 +1,6 @@
 package dev.embedtune.autodiff;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.embedtune.autodiff.kernels.Gelu;
@@ -100,6 +101,48 @@ class BlockGradientTest {
             Gelu.forward(u, y);
             return weightedSum(y, rr);
         }, 54, EPS, FLOOR, seed), "GELU");
+    }
+
+    @Test
+    void geGluInputGradient() {
+        Nd4j.getRandom().setSeed(seed);
+        INDArray u = random(5, 12).muli(3), rr = random(5, 6), geluA = Nd4j.create(DataType.DOUBLE, 5, 6),
+                y = Nd4j.create(DataType.DOUBLE, 5, 6), du = u.ulike();
+        GeGlu.forward(u, geluA, y);
+        GeGlu.backward(u, geluA, rr, du, Nd4j.create(DataType.DOUBLE, 5, 6));
+        assertClose(GradientCheck.check(Map.of("u", u), Map.of("u", du), () -> {
+            GeGlu.forward(u, geluA, y);
+            return weightedSum(y, rr);
+        }, 60, EPS, FLOOR, seed), "GeGLU");
+    }
+
+    @Test
+    void ropeMatchesTheRotateHalfDefinitionAndItsInputGradient() {
+        Nd4j.getRandom().setSeed(seed);
+        int b = 2, t = 5, heads = 2, d = 6;
+        Rope rope = new Rope(heads);
+        INDArray[] cs = Rope.tables(DataType.DOUBLE, t, d, 10000.0);
+        INDArray x = random(b * t, heads * d), rr = random(b * t, heads * d), y = x.ulike(), dx = x.ulike();
+        INDArray work = Nd4j.create(DataType.DOUBLE, b, t, heads, d / 2);
+        rope.forward(x, b, t, cs[0], cs[1], y, work);
+        // Hugging Face: q·cos + rotate_half(q)·sin with cos/sin = cat(freqs, freqs), rotate_half = [−x₂, x₁]
+        for (int row = 0; row < b * t; row++) {
+            int pos = row % t;
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < d; i++) {
+                    int f = i % (d / 2);
+                    double angle = pos * Math.pow(10000.0, -2.0 * f / d);
+                    double rotated = i < d / 2 ? -x.getDouble(row, h * d + i + d / 2) : x.getDouble(row, h * d + i - d / 2);
+                    double expected = x.getDouble(row, h * d + i) * Math.cos(angle) + rotated * Math.sin(angle);
+                    assertEquals(expected, y.getDouble(row, h * d + i), 1e-12, "RoPE at row " + row + " dim " + (h * d + i));
+                }
+            }
+        }
+        rope.backward(rr, b, t, cs[0], cs[1], dx, work);
+        assertClose(GradientCheck.check(Map.of("x", x), Map.of("x", dx), () -> {
+            rope.forward(x, b, t, cs[0], cs[1], y, work);
+            return weightedSum(y, rr);
+        }, 60, EPS, FLOOR, seed), "RoPE");
     }
 
     @Test
