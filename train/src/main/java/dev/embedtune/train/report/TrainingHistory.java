@@ -23,8 +23,10 @@ import java.util.Map;
  * @param eval for each {@code eval_<metric>} key, its (step, value) points in file order
  * @param trainRuntime {@code train_runtime} of the summary line, or null when the run has none (killed)
  * @param trainLoss {@code train_loss} of the summary line, or null
+ * @param finalEpoch {@code epoch} of the summary line (epochs done), or null
  */
-public record TrainingHistory(List<Point> loss, Map<String, List<Point>> eval, Double trainRuntime, Double trainLoss) {
+public record TrainingHistory(List<Point> loss, Map<String, List<Point>> eval, Double trainRuntime, Double trainLoss,
+        Double finalEpoch) {
 
     /** One value at one optimizer step. */
     public record Point(int step, double value) {
@@ -53,6 +55,7 @@ public record TrainingHistory(List<Point> loss, Map<String, List<Point>> eval, D
         Map<String, List<Point>> eval = new LinkedHashMap<>();
         Double runtime = null;
         Double trainLoss = null;
+        Double epoch = null;
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             int lineNumber = 0;
             for (String line; (line = r.readLine()) != null; ) {
@@ -84,9 +87,10 @@ public record TrainingHistory(List<Point> loss, Map<String, List<Point>> eval, D
                 }
                 if (o.path("train_loss").isNumber()) {
                     trainLoss = o.get("train_loss").doubleValue();
+                    epoch = o.path("epoch").isNumber() ? o.get("epoch").doubleValue() : null;
                 }
             }
         }
-        return new TrainingHistory(loss, eval, runtime, trainLoss);
+        return new TrainingHistory(loss, eval, runtime, trainLoss, epoch);
     }
 }
