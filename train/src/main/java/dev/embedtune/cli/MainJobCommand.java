@@ -47,8 +47,10 @@ public final class MainJobCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an earlier run in the output directory")
     boolean overwrite;
 
-    @Option(names = "--resume", description = "Continue the training of an interrupted run from its latest checkpoint")
-    boolean resume;
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
+            description = "Continue the training of an interrupted run from the latest checkpoint in the output directory,"
+                    + " or from checkpoint DIR")
+    String resume;
 
     @Spec
     CommandSpec spec;
@@ -78,8 +80,8 @@ public final class MainJobCommand implements Callable<Integer> {
         try {
             config = PipelineConfig.fromJson(o, "embedtune main").withRunFlags(overwrite, resume);
         } catch (IllegalArgumentException e) {
-            return RunCommand.fail(spec, e.getMessage());
+            return RunCommand.fail(spec, "main", e.getMessage());
         }
-        return RunCommand.run(config, spec);
+        return RunCommand.run(config, spec, "main");
     }
 }

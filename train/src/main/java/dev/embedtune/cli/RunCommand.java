@@ -1,6 +1,9 @@
 package dev.embedtune.cli;
 
+import dev.embedtune.model.ModelFormatException;
+import dev.embedtune.train.data.DatasetFormatException;
 import dev.embedtune.train.pipeline.Pipeline;
+import dev.embedtune.train.trainer.NonFiniteLossException;
 import dev.embedtune.train.pipeline.PipelineConfig;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
@@ -27,9 +30,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an earlier run in the output directory (overwrite_output_dir)")
     boolean overwrite;
 
-    @Option(names = "--resume", description = "Continue the training of an interrupted run from its latest checkpoint"
-            + " (resume_from_checkpoint: latest)")
-    boolean resume;
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
+            description = "Continue the training of an interrupted run from the latest checkpoint in the output directory,"
+                    + " or from checkpoint DIR (resume_from_checkpoint)")
+    String resume;
 
     @Spec
     CommandSpec spec;
@@ -40,30 +44,33 @@ public final class RunCommand implements Callable<Integer> {
         try {
             c = PipelineConfig.read(config).withRunFlags(overwrite, resume);
         } catch (NoSuchFileException e) {
-            return fail(spec, "--config " + config + ": no such file");
+            return fail(spec, "run", "--config " + config + ": no such file");
         } catch (IllegalArgumentException e) {
-            return fail(spec, e.getMessage());
+            return fail(spec, "run", e.getMessage());
         }
-        return run(c, spec);
+        return run(c, spec, "run");
     }
 
     /**
-     * Runs the pipeline. A refused output directory or a setting that turns out wrong once the model
-     * and data are loaded (dims larger than the model's, no negative mined) is reported as one line
-     * on stderr with exit code 2, as a bad config is.
+     * Runs the pipeline. A refused output directory, a missing or malformed model or dataset, a
+     * setting that turns out wrong once they are loaded (dims larger than the model's, no negative
+     * mined) or a diverging loss is reported as one line on stderr with exit code 1, as a bad config is.
      */
-    static int run(PipelineConfig config, CommandSpec spec) throws IOException {
+    static int run(PipelineConfig config, CommandSpec spec, String command) throws IOException {
         try {
             Pipeline.run(config, spec.commandLine().getOut());
-        } catch (IllegalArgumentException e) {
-            return fail(spec, e.getMessage());
+        } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | IllegalArgumentException e) {
+            return fail(spec, command, e.getMessage());
+        } catch (NoSuchFileException e) {
+            return fail(spec, command, e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason() + ")"));
         }
         return 0;
     }
 
-    static int fail(CommandSpec spec, String message) {
-        spec.commandLine().getErr().println("error: " + message);
+    /** One line on stderr, {@code embedtune COMMAND: message}, and exit code 1, as {@code embedtune finetune} reports. */
+    static int fail(CommandSpec spec, String command, String message) {
+        spec.commandLine().getErr().println("embedtune " + command + ": " + message);
         spec.commandLine().getErr().flush();
-        return 2;
+        return 1;
     }
 }

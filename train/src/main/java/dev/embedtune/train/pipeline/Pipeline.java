@@ -76,9 +76,10 @@ public final class Pipeline {
             FineTuneJob.Saved saved, Path metricsLog) {
     }
 
-    /** The names in an output directory that a run writes, and that an overwrite deletes. */
+    /** The names in an output directory that a run writes (temporary ones too), and that an overwrite deletes. */
     private static final Pattern RUN_FILES = Pattern.compile("metrics\\.jsonl|report\\.(json|md)|ndcg_per_dim\\.png"
-            + "|training_curves\\.png|adapter|model|final|final\\.tmp|data|checkpoint-\\d+(\\.tmp)?");
+            + "|training_curves\\.png|adapter|model|final(\\.tmp)?|data|checkpoint-\\d+(\\.tmp)?|\\.(adapter|model|final)\\..+"
+            + "|\\..+\\.tmp");
 
     private Pipeline() {
     }
@@ -215,41 +216,46 @@ public final class Pipeline {
     }
 
     /**
-     * Refuses to mix runs: an output directory holding a run's files is an error unless the config
-     * overwrites it (those files are deleted; nothing else is touched) or resumes it (a checkpoint must exist).
+     * Refuses to mix runs, as {@code embedtune finetune} does: a non-empty output directory is an
+     * error unless the config overwrites it (the files a run writes are deleted, nothing else) or
+     * resumes it (the checkpoint must exist).
      */
     static void prepareOutputDirectory(PipelineConfig config) throws IOException {
         Path dir = config.outputDir();
-        if (config.resumeFromCheckpoint() != null) {
-            if (config.resumeFromCheckpoint().equals("latest") ? Checkpoints.sorted(dir).isEmpty()
-                    : !Files.isDirectory(Path.of(config.resumeFromCheckpoint()))) {
-                throw new IllegalArgumentException("nothing to resume: " + (config.resumeFromCheckpoint().equals("latest")
-                        ? dir + " holds no complete checkpoint-<step> directory" : config.resumeFromCheckpoint() + " is not a directory")
-                        + "; start afresh without --resume");
+        String resume = config.resumeFromCheckpoint();
+        if (resume != null) {
+            boolean latest = resume.equals("latest");
+            if (latest ? Checkpoints.sorted(dir).isEmpty() : !Files.isDirectory(Path.of(resume))) {
+                throw new IllegalArgumentException("nothing to resume: " + (latest ? dir + " holds no complete checkpoint-<step> directory"
+                        : resume + " is not a directory") + "; start afresh without --resume");
             }
             return;
         }
-        List<Path> previous = runFiles(dir);
-        if (previous.isEmpty()) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("output directory " + dir + " exists and is not a directory");
+        }
+        List<Path> entries = entries(dir);
+        if (entries.isEmpty()) {
             return;
         }
         if (!config.overwriteOutputDir()) {
-            throw new IllegalArgumentException(dir + " already holds a run (" + String.join(", ",
-                    previous.stream().map(p -> p.getFileName().toString()).sorted().toList())
-                    + "); pass --overwrite (overwrite_output_dir: true) to replace it, or --resume (resume_from_checkpoint: latest)"
-                    + " to continue its training");
+            throw new IllegalArgumentException("output directory " + dir + " is not empty (" + entries.size() + " entries, e.g. "
+                    + entries.get(0).getFileName() + "); pass --overwrite (overwrite_output_dir: true) to replace the previous run,"
+                    + " or --resume (resume_from_checkpoint: latest) to continue its training");
         }
-        for (Path p : previous) {
-            deleteRecursively(p);
+        for (Path p : entries) {
+            if (RUN_FILES.matcher(p.getFileName().toString()).matches()) {
+                deleteRecursively(p);
+            }
         }
     }
 
-    private static List<Path> runFiles(Path dir) throws IOException {
+    private static List<Path> entries(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> RUN_FILES.matcher(p.getFileName().toString()).matches()).toList();
+            return s.sorted().toList();
         }
     }
 

@@ -178,16 +178,17 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
     }
 
     /**
-     * This config with the run flags of the command line: {@code --overwrite} and {@code --resume}
-     * (from the latest checkpoint) replace the file's {@code overwrite_output_dir} and
-     * {@code resume_from_checkpoint}; without either flag the file's values stay.
+     * This config with the run flags of the command line, as {@code embedtune finetune} has them:
+     * {@code --overwrite}, and {@code --resume [latest|DIR]} ({@code resume} null when not given).
+     * Either flag replaces the file's {@code overwrite_output_dir} and {@code resume_from_checkpoint};
+     * without flags the file's values stay.
      */
-    public PipelineConfig withRunFlags(boolean overwrite, boolean resume) {
-        if (!overwrite && !resume) {
+    public PipelineConfig withRunFlags(boolean overwrite, String resume) {
+        if (!overwrite && resume == null) {
             return this;
         }
         return new PipelineConfig(model, data, dims, maxLength, quantization, loraR, loraAlpha, loss, mining, trainSplit, evalSplit,
-                overwrite, resume ? "latest" : null, training);
+                overwrite, resume, training);
     }
 
     /** The output directory, {@code training.output_dir}. */
