@@ -68,14 +68,22 @@ public final class ReportWriter {
         sb.append("| | |\n|---|---|\n");
         sb.append("| base model | `").append(r.model()).append("` |\n");
         sb.append("| dataset | `").append(r.dataset()).append("` |\n");
-        sb.append(String.format(Locale.ROOT, "| training | %,d steps (%.2f epochs) on %,d examples, %s in %.1f s |%n", t.steps(),
+        sb.append(String.format(Locale.ROOT, "| training | %,d steps (%.2f epochs) on %,d examples (%s), %.1f s |%n", t.steps(),
                 t.epochs(), t.trainExamples(), t.negativesMined() == 0 ? "no mined negatives"
                         : String.format(Locale.ROOT, "%,d mined hard negatives", t.negativesMined()), t.runtimeSeconds()));
         int top = r.dims().get(0);
         sb.append(String.format(Locale.ROOT, "| NDCG@10 at dim %d | %.4f → %.4f (%s) |%n%n", top, r.base(top, "ndcg@10"),
                 r.fineTuned(top, "ndcg@10"), delta(r.base(top, "ndcg@10"), r.fineTuned(top, "ndcg@10"))));
 
-        sb.append("## Retrieval on the test split (cosine similarity)\n\n");
+        Object split = r.settings().get("eval_split");
+        sb.append(split == null ? "## Retrieval (cosine similarity)\n\n" : "## Retrieval on the " + split + " split (cosine similarity)\n\n");
+        sb.append("Fine-tuned is the merged model saved in `model/` (full-precision base weights plus the adapters).");
+        Object quantization = r.settings().get("quantization");
+        if (quantization != null && !"none".equals(quantization)) {
+            sb.append(" The evaluations during training in `metrics.jsonl` ran on the ").append(quantization)
+                    .append(" base the adapters were trained over, so they differ from these by the quantisation error.");
+        }
+        sb.append("\n\n");
         for (String m : RunReport.TABLE_METRICS) {
             sb.append("### ").append(TITLES.get(m)).append("\n\n");
             sb.append("| dim | base | fine-tuned | Δ | Δ % |\n|---:|---:|---:|---:|---:|\n");
@@ -103,7 +111,7 @@ public final class ReportWriter {
 
         if (!r.settings().isEmpty()) {
             sb.append("## Settings\n\n| setting | value |\n|---|---|\n");
-            r.settings().forEach((k, v) -> sb.append("| ").append(k).append(" | `").append(display(v)).append("` |\n"));
+            flatten("", r.settings(), sb);
             sb.append('\n');
         }
 
@@ -129,6 +137,17 @@ public final class ReportWriter {
     /** The relative change in percent, or a dash when the base is 0. */
     static String percent(double b, double f) {
         return b == 0 ? "—" : String.format(Locale.ROOT, "%+.1f%%", 100 * (f - b) / b);
+    }
+
+    /** One row per setting; an object's entries as {@code key.subkey} rows. */
+    private static void flatten(String prefix, Map<?, ?> settings, StringBuilder sb) {
+        settings.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> m && !m.isEmpty()) {
+                flatten(prefix + k + ".", m, sb);
+            } else {
+                sb.append("| ").append(prefix).append(k).append(" | `").append(display(v)).append("` |\n");
+            }
+        });
     }
 
     private static String display(Object v) {

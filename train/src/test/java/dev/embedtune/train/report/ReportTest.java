@@ -96,6 +96,9 @@ class ReportTest {
         assertTrue(md.contains("| mining | 2.5 |"), md);
         assertTrue(md.contains("| lora_r | `16` |"), md);
         assertTrue(md.contains("| dims | `[384,64]` |"), md);
+        assertTrue(md.contains("| mining.scorer | `bm25` |"), md);   // objects flattened to dotted keys
+        assertTrue(md.contains("| training | 55 steps (1.00 epochs) on 1,749 examples (1,749 mined hard negatives), 99.5 s |"), md);
+        assertTrue(md.contains("ran on the nf4 base"), md);
         // no chart was rendered into tmp, so no chart is linked
         assertTrue(!md.contains("## Charts"), md);
     }
