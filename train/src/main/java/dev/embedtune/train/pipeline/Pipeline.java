@@ -142,7 +142,7 @@ public final class Pipeline {
         FineTuneJob job = FineTuneJob.prepare(settings, config.training());
         TrainResult trained = job.train(mined.dataset(), evaluation, null, config.resumeFromCheckpoint());
         FineTuneJob.Saved saved = job.save();
-        out.printf("   %,d steps, mean loss %.4f, %.0f s%n", trained.globalStep(), trained.trainingLoss(), trained.runtimeSeconds());
+        out.printf("   %s, mean loss %.4f, %.0f s%n", steps(trained.globalStep()), trained.trainingLoss(), trained.runtimeSeconds());
         timings.put("training", seconds(t));
 
         // 6. the fine-tuned model's evaluation
@@ -307,7 +307,7 @@ public final class Pipeline {
             }
             out.println(row.toString().stripTrailing());
         }
-        out.printf(Locale.ROOT, "   %,d steps in %.0f s; %.0f s in all%n", report.training().steps(), report.training().runtimeSeconds(),
+        out.printf(Locale.ROOT, "   %s in %.0f s; %.0f s in all%n", steps(report.training().steps()), report.training().runtimeSeconds(),
                 report.timings().get("total"));
         out.println("   report:   " + r.reportFiles().markdown());
         out.println("             " + r.reportFiles().json());
@@ -317,6 +317,10 @@ public final class Pipeline {
         out.println("   model:    " + r.saved().modelDir() + " (sentence-transformers, merged)");
         out.println("   metrics:  " + r.metricsLog());
         out.flush();
+    }
+
+    private static String steps(int n) {
+        return String.format(Locale.ROOT, "%,d step%s", n, n == 1 ? "" : "s");
     }
 
     private static double seconds(long startNanos) {
