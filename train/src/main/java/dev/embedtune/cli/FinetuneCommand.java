@@ -375,7 +375,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             if (noProgress) b.disableTqdm(true);
             return b.build();
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 
@@ -401,13 +401,13 @@ public final class FinetuneCommand implements Callable<Integer> {
             lora = new LoraConfig(r, alpha, dropout, modules, false);
             base = BaseQuantization.parse(quant);
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         Path modelDir = ModelCache.resolve(model);
         try {
             return new FineTuneJob.Settings(modelDir, lora, base, lossName, dims, tokens);
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 
@@ -415,7 +415,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         try {
             return ColumnMapping.parse(spec);
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(this.spec.commandLine(), "--columns: " + e.getMessage(), e, null, null);
+            throw new ParameterException(this.spec.commandLine(), "--columns: " + e.getMessage(), e);
         }
     }
 
