@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "embedtune", mixinStandardHelpOptions = true, version = "embedtune 0.1.0",
         description = "Fine-tune text-embedding models on the JVM.",
         subcommands = {CommandLine.HelpCommand.class, MainJobCommand.class, ImportOnnxCommand.class,
-                EmbedCommand.class, EvaluateCommand.class, MineNegativesCommand.class, TokenizeCommand.class, HpoCommand.class})
+                RunCommand.class, EmbedCommand.class, EvaluateCommand.class, FinetuneCommand.class, MineNegativesCommand.class,
+                TokenizeCommand.class, HpoCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

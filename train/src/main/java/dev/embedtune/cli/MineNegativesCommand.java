@@ -1,22 +1,19 @@
 package dev.embedtune.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.onnx.ModelCache;
-import dev.embedtune.train.data.GroupSplit;
 import dev.embedtune.train.mining.Bm25Scorer;
 import dev.embedtune.train.mining.DenseScorer;
 import dev.embedtune.train.mining.HardNegativeMiner;
 import dev.embedtune.train.mining.MiningOptions;
+import dev.embedtune.train.mining.PairsFile;
 import dev.embedtune.train.mining.Scorer;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,35 +122,12 @@ public final class MineNegativesCommand implements Callable<Integer> {
     }
 
     private List<HardNegativeMiner.Pair> readPairs() throws IOException {
-        List<HardNegativeMiner.Pair> pairs = new ArrayList<>();
-        if (!Files.isRegularFile(data)) {
+        try {
+            return PairsFile.read(data, split);
+        } catch (NoSuchFileException e) {
             throw new ParameterException(spec.commandLine(), "--data " + data + ": no such file");
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        ObjectMapper json = new ObjectMapper();
-        try (BufferedReader r = Files.newBufferedReader(data, StandardCharsets.UTF_8)) {
-            int lineNumber = 0;
-            for (String line; (line = r.readLine()) != null; ) {
-                lineNumber++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode n = json.readTree(line);
-                for (String field : List.of("query", "passage")) {
-                    if (n == null || !n.path(field).isTextual()) {
-                        throw new IOException(data + ":" + lineNumber + ": field \"" + field + "\" should be a string");
-                    }
-                }
-                String group = n.hasNonNull("group") ? n.get("group").asText() : null;
-                String recordSplit = n.hasNonNull("split") ? n.get("split").asText()
-                        : group != null ? GroupSplit.splitOf(group) : "train";
-                if (split.equals("all") || split.equals(recordSplit)) {
-                    pairs.add(new HardNegativeMiner.Pair(n.get("query").asText(), n.get("passage").asText(), group));
-                }
-            }
-        }
-        if (pairs.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), data + " has no record of split " + split);
-        }
-        return pairs;
     }
 }

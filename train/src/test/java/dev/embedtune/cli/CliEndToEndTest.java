@@ -103,17 +103,22 @@ class CliEndToEndTest {
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")) && Files.isRegularFile(out.resolve("modules.json")));
     }
 
+    /**
+     * {@code embedtune main} on the real default model (NF4 QLoRA, MNRL in Matryoshka, one BM25
+     * negative), cut to one step on six toy records so that it stays a smoke test of the defaults.
+     */
     @Test
-    void theMainJobEvaluatesTheBaseModelAndWritesAReport() throws Exception {
+    void theMainJobFineTunesTheDefaultModelAndWritesAReport() throws Exception {
         // 6 groups without a split field, so the sha256 rule decides: "a" and "f" are test (int(sha256(g)[:8], 16) % 5 == 0).
+        // Every query and passage has the word "a", so BM25 finds a candidate negative for each query.
         Path data = dir.resolve("tiny.jsonl");
         StringBuilder jsonl = new StringBuilder();
-        String[][] rows = {{"a", "apple", "A red or green fruit that grows on trees."},
-                {"b", "boat", "A small vessel for travelling over water."},
-                {"c", "compiler", "A program that translates source code into machine code."},
-                {"d", "dog", "A domesticated carnivorous mammal that barks."},
-                {"e", "engine", "A machine that converts energy into motion."},
-                {"f", "forest", "A large area covered chiefly with trees and undergrowth."}};
+        String[][] rows = {{"a", "an apple", "A red or green fruit that grows on trees."},
+                {"b", "a boat", "A small vessel for travelling over water."},
+                {"c", "a compiler", "A program that translates source code into machine code."},
+                {"d", "a dog", "A domesticated carnivorous mammal that barks."},
+                {"e", "a engine", "A machine that converts energy into motion."},
+                {"f", "a forest", "A large area covered chiefly with trees and undergrowth."}};
         for (String[] r : rows) {
             jsonl.append(String.format("{\"id\":\"%s\",\"query\":\"%s\",\"passage\":\"%s\",\"group\":\"%s\"}%n",
                     r[0], r[1], r[2], r[0]));
@@ -121,13 +126,24 @@ class CliEndToEndTest {
         Files.writeString(data, jsonl);
         Path out = dir.resolve("run");
         StringWriter o = new StringWriter(), e = new StringWriter();
-        assertEquals(0, run(o, e, "main", "--data", data.toString(), "--output", out.toString(), "--dims", "384,64"), e.toString());
+        assertEquals(0, run(o, e, "main", "--data", data.toString(), "--output", out.toString(), "--dims", "384,64",
+                "--max-steps", "1"), e.toString());
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
-        assertEquals(2, report.get("test_queries").asInt(), report.toString());
-        assertEquals(6, report.get("corpus").asInt());
-        double ndcg = report.get("base").get("dim_384_cosine_ndcg@10").asDouble();
-        assertTrue(ndcg > 0 && ndcg <= 1, "NDCG@10 " + ndcg);
-        assertTrue(report.get("base").has("dim_64_cosine_ndcg@10"));
-        assertTrue(o.toString().contains("NDCG@10"), o.toString());
+        for (String side : List.of("base", "fine_tuned")) {
+            for (String dim : List.of("384", "64")) {
+                double ndcg = report.get(side).get("dim_" + dim + "_cosine_ndcg@10").asDouble();
+                assertTrue(ndcg > 0 && ndcg <= 1, side + " NDCG@10 at " + dim + ": " + ndcg);
+            }
+        }
+        assertEquals(1, report.get("training").get("steps").asInt(), report.toString());
+        assertEquals(4, report.get("training").get("negatives_mined").asInt(), report.toString());   // b, c, d, e
+        assertEquals("builtin:all-minilm-l6-v2", report.get("model").asText());
+        JsonNode settings = report.get("settings");
+        assertEquals("nf4", settings.get("quantization").asText());
+        assertEquals(16, settings.get("lora_r").asInt());
+        assertEquals(128, settings.get("max_length").asInt());
+        assertEquals("no_duplicates", settings.get("training").get("batch_sampler").asText());
+        assertTrue(Files.isRegularFile(out.resolve("model/model.safetensors")) && Files.isRegularFile(out.resolve("report.md")));
+        assertTrue(o.toString().contains("NDCG@10") && o.toString().contains(out.resolve("report.md").toString()), o.toString());
     }
 }

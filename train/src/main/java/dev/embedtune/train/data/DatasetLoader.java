@@ -26,27 +26,121 @@ public final class DatasetLoader {
 
     private DatasetLoader() {}
 
+    /** The name of the field (JSONL) or column (CSV, TSV) that holds a record's split. */
+    public static final String SPLIT_FIELD = "split";
+
     /** Reads {@code file} with the given mapping; the file type comes from its extension. */
     public static Dataset load(Path file, ColumnMapping mapping) {
+        return load(file, mapping, null);
+    }
+
+    /**
+     * Reads the records of one split of {@code file}. A record's split is its {@value #SPLIT_FIELD}
+     * field (or column) when it has one; otherwise, when the mapping has a group column, the
+     * {@link GroupSplit} rule over its group; otherwise {@code train} (as {@code mine-negatives} and
+     * {@link dev.embedtune.train.eval.RetrievalTask} decide it).
+     *
+     * @param split the split to keep ({@code train}, {@code test}, …), or null or {@code all} for every record
+     * @throws DatasetFormatException when no record has that split, naming the splits found
+     */
+    public static Dataset load(Path file, ColumnMapping mapping, String split) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        String keep = split == null || split.equals("all") ? null : split;
+        Dataset all;
         try {
             if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
-                return readJsonl(file, mapping);
-            }
-            if (name.endsWith(".csv")) {
-                return readDelimited(file, ',', mapping);
-            }
-            if (name.endsWith(".tsv") || name.endsWith(".tab")) {
-                return readDelimited(file, '\t', mapping);
+                all = readJsonl(file, mapping, keep);
+            } else if (name.endsWith(".csv")) {
+                all = readDelimited(file, ',', mapping, keep);
+            } else if (name.endsWith(".tsv") || name.endsWith(".tab")) {
+                all = readDelimited(file, '\t', mapping, keep);
+            } else {
+                throw new IllegalArgumentException(file + ": unknown data file type; expected .jsonl, .csv or .tsv");
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
-        throw new IllegalArgumentException(file + ": unknown data file type; expected .jsonl, .csv or .tsv");
+        return all;
     }
 
-    private static Dataset readJsonl(Path file, ColumnMapping mapping) throws IOException {
+    /**
+     * The column names of {@code file}: the field names of its first JSONL record, or the CSV/TSV
+     * header; for choosing a default {@link ColumnMapping}.
+     */
+    public static List<String> columnNames(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
+                long lineNo = 0;
+                for (String line; (line = in.readLine()) != null; ) {
+                    lineNo++;
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    JsonNode node;
+                    try {
+                        node = JSON.readTree(line);
+                    } catch (JsonProcessingException e) {
+                        throw new DatasetFormatException(file, lineNo, "not valid JSON: " + e.getOriginalMessage());
+                    }
+                    if (node == null || !node.isObject()) {
+                        throw new DatasetFormatException(file, lineNo, "expected a JSON object");
+                    }
+                    return fieldNames(node);
+                }
+                throw new DatasetFormatException(file, "empty file; expected one JSON object a line");
+            }
+            char delimiter = name.endsWith(".csv") ? ',' : name.endsWith(".tsv") || name.endsWith(".tab") ? '\t' : 0;
+            if (delimiter == 0) {
+                throw new IllegalArgumentException(file + ": unknown data file type; expected .jsonl, .csv or .tsv");
+            }
+            DelimitedParser.Row header = new DelimitedParser(in, delimiter, file).next();
+            if (header == null) {
+                throw new DatasetFormatException(file, "empty file; expected a header row naming the columns");
+            }
+            List<String> names = new ArrayList<>(header.fields());
+            if (!names.isEmpty() && names.get(0).startsWith("\uFEFF")) {
+                names.set(0, names.get(0).substring(1));
+            }
+            return names;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** A record's split: its own field, else the group rule, else train. */
+    private static String splitOf(String field, String group) {
+        if (field != null) {
+            return field;
+        }
+        return group != null ? GroupSplit.splitOf(group) : "train";
+    }
+
+    private static Dataset filtered(Path file, ColumnMapping mapping, List<Example> examples, List<String> splits,
+            String keep) {
+        String fileName = file.getFileName().toString();
+        if (keep == null) {
+            return new Dataset(fileName, mapping.format(), examples);
+        }
+        List<Example> kept = new ArrayList<>();
+        java.util.Set<String> found = new java.util.TreeSet<>();
+        for (int i = 0; i < examples.size(); i++) {
+            found.add(splits.get(i));
+            if (splits.get(i).equals(keep)) {
+                kept.add(examples.get(i));
+            }
+        }
+        if (kept.isEmpty()) {
+            throw new DatasetFormatException(file, "no record has split '" + keep + "'; the splits found are " + found
+                    + " (a record's split is its '" + SPLIT_FIELD + "' field, else the group rule when a group column is mapped,"
+                    + " else train)");
+        }
+        return new Dataset(fileName + " (" + keep + ")", mapping.format(), kept);
+    }
+
+    private static Dataset readJsonl(Path file, ColumnMapping mapping, String keep) throws IOException {
         List<Example> examples = new ArrayList<>();
+        List<String> splits = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             long lineNo = 0;
             for (String line; (line = in.readLine()) != null; ) {
@@ -80,9 +174,16 @@ public final class DatasetLoader {
                     return v != null && !v.isTextual() && !v.isNumber() && !v.isBoolean()
                             ? v.getNodeType().toString().toLowerCase(Locale.ROOT) : null;
                 }));
+                JsonNode splitNode = record.get(SPLIT_FIELD);
+                if (splitNode != null && !splitNode.isNull() && !splitNode.isTextual()) {
+                    throw new DatasetFormatException(file, at, "field '" + SPLIT_FIELD + "' must be text, found "
+                            + splitNode.getNodeType().toString().toLowerCase(Locale.ROOT));
+                }
+                splits.add(splitOf(splitNode == null || splitNode.isNull() ? null : splitNode.textValue(),
+                        examples.get(examples.size() - 1).group()));
             }
         }
-        return new Dataset(file.getFileName().toString(), mapping.format(), examples);
+        return filtered(file, mapping, examples, splits, keep);
     }
 
     private static List<String> fieldNames(JsonNode record) {
@@ -93,8 +194,9 @@ public final class DatasetLoader {
         return names;
     }
 
-    private static Dataset readDelimited(Path file, char delimiter, ColumnMapping mapping) throws IOException {
+    private static Dataset readDelimited(Path file, char delimiter, ColumnMapping mapping, String keep) throws IOException {
         List<Example> examples = new ArrayList<>();
+        List<String> splits = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             DelimitedParser parser = new DelimitedParser(in, delimiter, file);
             DelimitedParser.Row header = parser.next();
@@ -124,9 +226,12 @@ public final class DatasetLoader {
                 final List<String> fields = row.fields();
                 examples.add(toExample(mapping, file, row.line(),
                         column -> fields.get(columns.indexOf(column)), column -> null));
+                int splitColumn = columns.indexOf(SPLIT_FIELD);
+                String field = splitColumn < 0 || fields.get(splitColumn).isEmpty() ? null : fields.get(splitColumn);
+                splits.add(splitOf(field, examples.get(examples.size() - 1).group()));
             }
         }
-        return new Dataset(file.getFileName().toString(), mapping.format(), examples);
+        return filtered(file, mapping, examples, splits, keep);
     }
 
     private static DatasetFormatException missing(Path file, long line, String column, ColumnMapping mapping,

@@ -82,6 +82,56 @@ public record RetrievalTask(Map<String, String> queries, Map<String, String> cor
         return new RetrievalTask(queries, corpus, relevant);
     }
 
+    /**
+     * A task from loaded examples, with the same semantics as {@link #fromJsonl}: the queries are the
+     * anchors of {@code queries} (ids {@code q0, q1, …}), the corpus is the positives of {@code corpus}
+     * (identical texts once, ids {@code d0, d1, …}), and a corpus passage is relevant to a query when an
+     * example carrying it has the query's group, or, for examples without a group, when it is the
+     * query's own positive.
+     *
+     * @param queries the evaluated examples (e.g. the test split)
+     * @param corpus the examples whose positives form the corpus (e.g. every split); must hold every
+     *     query's own positive
+     * @throws IllegalArgumentException when {@code queries} is empty or a query's positive is not in the corpus
+     */
+    public static RetrievalTask of(dev.embedtune.train.data.Dataset queries, dev.embedtune.train.data.Dataset corpus) {
+        if (queries.size() == 0) {
+            throw new IllegalArgumentException(queries.name() + ": no queries to evaluate");
+        }
+        Map<String, String> docs = new LinkedHashMap<>();
+        Map<String, String> idOfText = new HashMap<>();
+        Map<String, Set<String>> idsOfGroup = new HashMap<>();
+        for (int i = 0; i < corpus.size(); i++) {
+            dev.embedtune.train.data.Example e = corpus.get(i);
+            String id = idOfText.computeIfAbsent(e.positive(), t -> {
+                String fresh = "d" + docs.size();
+                docs.put(fresh, t);
+                return fresh;
+            });
+            if (e.group() != null) {
+                idsOfGroup.computeIfAbsent(e.group(), g -> new LinkedHashSet<>()).add(id);
+            }
+        }
+        Map<String, String> qs = new LinkedHashMap<>();
+        Map<String, Set<String>> relevant = new LinkedHashMap<>();
+        for (int i = 0; i < queries.size(); i++) {
+            dev.embedtune.train.data.Example e = queries.get(i);
+            String own = idOfText.get(e.positive());
+            if (own == null) {
+                throw new IllegalArgumentException(queries.name() + ": example " + i + "'s positive is not in the corpus "
+                        + corpus.name());
+            }
+            Set<String> rel = new LinkedHashSet<>();
+            rel.add(own);
+            if (e.group() != null && idsOfGroup.containsKey(e.group())) {
+                rel.addAll(idsOfGroup.get(e.group()));
+            }
+            qs.put("q" + i, e.anchor());
+            relevant.put("q" + i, rel);
+        }
+        return new RetrievalTask(qs, docs, relevant);
+    }
+
     private static List<Row> read(Path file) {
         List<Row> rows = new ArrayList<>();
         Set<String> ids = new java.util.HashSet<>();

@@ -1,0 +1,266 @@
+package dev.embedtune.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.embedtune.model.embed.Embedder;
+import dev.embedtune.model.lora.LoraModel;
+import dev.embedtune.model.st.ModelDirectory;
+import dev.embedtune.model.training.BaseQuantization;
+import dev.embedtune.train.trainer.LoraTrainingModel;
+import dev.embedtune.train.trainer.TinyModelDir;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code embedtune finetune} end to end on a tiny random BERT ({@link TinyModelDir}) and 40 pairs:
+ * what it writes, that the merged model embeds as the trained adapters do, refusing a used output
+ * directory, resuming, config files, and error messages.
+ */
+class FinetuneCommandTest {
+
+    @TempDir
+    static Path shared;
+    static Path model;
+    static Path data;
+    /** The outputs of one uninterrupted 4-step run, shared by the tests that inspect it. */
+    static Path full;
+    static Run fullRun;
+
+    static final List<String> TEXTS = List.of("kludge", "a hacker who hacks", "the daemon runs in the background", "What is cruft?");
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(new Main());
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static String[] trainArgs(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("finetune", "--model", model.toString(), "--train", data.toString(),
+                "--out", out.toString(), "--max-steps", "4", "--batch-size", "8", "--lr", "1e-2", "--save-steps", "2",
+                "--logging-steps", "1", "--lora-r", "4", "--lora-alpha", "8", "--no-progress"));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    @BeforeAll
+    static void trainOnce() throws IOException {
+        model = TinyModelDir.write(shared.resolve("tiny"), 5);
+        data = shared.resolve("pairs.jsonl");
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder lines = new StringBuilder();
+        List<String[]> pairs = TinyModelDir.pairs(40);
+        for (int i = 0; i < pairs.size(); i++) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("id", "r" + i);
+            o.put("query", pairs.get(i)[0]);
+            o.put("passage", pairs.get(i)[1]);
+            o.put("group", pairs.get(i)[2]);
+            o.put("split", (i / 2) % 5 == 0 ? "test" : "train");   // 32 train, 8 test, whole groups
+            lines.append(json.writeValueAsString(o)).append('\n');
+        }
+        Files.writeString(data, lines);
+        full = shared.resolve("full");
+        fullRun = run(trainArgs(full, "--eval-split", "test", "--eval-steps", "2"));
+    }
+
+    @Test
+    void writesAdapterAndMergedModelThatEmbedsAsTheTrainedAdapters() throws IOException {
+        assertEquals(0, fullRun.exit(), fullRun.err());
+        assertTrue(fullRun.out().contains("train: 32 pair examples"), fullRun.out());
+        assertTrue(fullRun.out().contains("eval: 8 test queries against 40 passages"), fullRun.out());
+        assertTrue(fullRun.out().contains("trained 4 steps"), fullRun.out());
+        for (String f : List.of("adapter/adapter_config.json", "adapter/adapter_model.safetensors", "model/model.safetensors",
+                "model/modules.json", "model/1_Pooling/config.json", "model/tokenizer.json", "checkpoint-2/trainer_state.json",
+                "checkpoint-4/trainer_state.json", "metrics.jsonl")) {
+            assertTrue(Files.isRegularFile(full.resolve(f)), f);
+        }
+        List<String> metrics = Files.readAllLines(full.resolve("metrics.jsonl"));
+        assertTrue(metrics.stream().anyMatch(l -> l.contains("\"step\":2") && l.contains("eval_cosine_ndcg@10")), metrics.toString());
+
+        // the adapters were trained (B moved off zero) and saved with the chosen rank
+        ModelDirectory base = ModelDirectory.read(model);
+        LoraModel adapters = LoraModel.load(full.resolve("adapter"), base.bertConfig());
+        assertEquals(4, adapters.config().r());
+        double bNorm = adapters.adapters().values().stream().mapToDouble(a -> a.b().norm2Number().doubleValue()).sum();
+        assertTrue(bNorm > 0, "B is still zero");
+
+        // merged = W + s·B·A over the full-precision base: equal to the training model over a dense base with
+        // these adapters (float32, same maths in another order: 1e-5 absolute on unit vectors)
+        float[][] merged = Embedder.load(full.resolve("model")).encode(TEXTS);
+        float[][] training = LoraTrainingModel.fromAdapters(base, adapters, BaseQuantization.NONE, 128).embed(TEXTS);
+        double diff = maxDiff(merged, training);
+        assertTrue(diff <= 1e-5, "max |difference| " + diff);
+        // and different from the base model (the adapters do something)
+        assertTrue(maxDiff(merged, Embedder.load(model).encode(TEXTS)) > 1e-3);
+    }
+
+    @Test
+    void refusesAUsedOutputDirectoryWithoutOverwrite() {
+        Run r = run(trainArgs(full));
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--out " + full + " is not empty") && r.err().contains("--overwrite"), r.err());
+    }
+
+    /** Resuming from checkpoint-2 of an interrupted run ends where the uninterrupted run ended. */
+    @Test
+    void resumeContinuesFromTheLastCheckpoint() throws IOException {
+        assertEquals(0, fullRun.exit(), fullRun.err());
+        Path interrupted = shared.resolve("interrupted");
+        copyTree(full, interrupted);
+        // as if the process died after writing checkpoint-2
+        for (String gone : List.of("checkpoint-4", "final", "adapter", "model")) {
+            deleteTree(interrupted.resolve(gone));
+        }
+        Run r = run(trainArgs(interrupted, "--eval-split", "test", "--eval-steps", "2", "--resume"));
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("trained 4 steps"), r.out());
+        ModelDirectory base = ModelDirectory.read(model);
+        LoraModel expected = LoraModel.load(full.resolve("adapter"), base.bertConfig());
+        LoraModel resumed = LoraModel.load(interrupted.resolve("adapter"), base.bertConfig());
+        // same data order, same arithmetic: equal up to float32 reduction order (1e-6 absolute)
+        expected.adapters().forEach((module, a) -> {
+            INDArray b = resumed.adapters().get(module).b();
+            double d = a.b().sub(b).amaxNumber().doubleValue();
+            assertTrue(d <= 1e-6, module + ": max |difference| " + d);
+        });
+        List<String> metrics = Files.readAllLines(interrupted.resolve("metrics.jsonl"));
+        assertEquals(Files.readAllLines(full.resolve("metrics.jsonl")).size(), metrics.size(), "one log, continued");
+    }
+
+    /** --overwrite replaces the earlier run; --config supplies settings that options given on the command line override. */
+    @Test
+    void overwriteAndConfigFile() throws IOException {
+        Path out = shared.resolve("overwritten");
+        Files.createDirectories(out.resolve("checkpoint-99"));
+        Files.writeString(out.resolve("notes.txt"), "mine");
+        Path config = shared.resolve("run.yaml");
+        Files.writeString(config, """
+                output_dir: ignored/because/of/--out
+                learning_rate: 5.0e-3
+                max_steps: 1
+                save_steps: 0
+                lora_r: 2
+                lora_alpha: 4
+                loss: mnrl-symmetric
+                """);
+        Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", out.toString(),
+                "--config", config.toString(), "--lora-alpha", "6", "--overwrite", "--no-progress");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("trained 1 steps") && r.out().contains("loss mnrl-symmetric"), r.out());
+        assertFalse(Files.exists(out.resolve("checkpoint-99")), "the earlier run's checkpoint is gone");
+        assertEquals("mine", Files.readString(out.resolve("notes.txt")), "files the trainer did not write are kept");
+        JsonNode adapter = new ObjectMapper().readTree(out.resolve("adapter/adapter_config.json").toFile());
+        assertEquals(2, adapter.get("r").asInt(), "from the config");
+        assertEquals(6.0, adapter.get("lora_alpha").asDouble(), "the command line wins");
+    }
+
+    @Test
+    void badInputIsNamed() throws IOException {
+        Path bad = shared.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"query\": \"a\", \"passage\": \"b\"}\n{\"query\": \"c\"}\n");
+        Run r = run("finetune", "--model", model.toString(), "--train", bad.toString(), "--out", shared.resolve("x").toString(),
+                "--split", "all");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains(bad + ":2: column 'passage' (mapped to positive) is missing"), r.err());
+
+        r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("x").toString(),
+                "--split", "dev");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("no record has split 'dev'; the splits found are [test, train]"), r.err());
+
+        r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("x").toString(),
+                "--loss", "mse");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("unknown loss 'mse'"), r.err());
+
+        r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("x").toString(),
+                "--loss", "cosent", "--max-steps", "1");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("loss cosent (CoSENTLoss) trains on pair_score examples"), r.err());
+
+        r = run("finetune", "--model", model.toString(), "--train", shared.resolve("none.jsonl").toString(), "--out",
+                shared.resolve("x").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("none.jsonl: no such file"), r.err());
+
+        r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("x").toString(),
+                "--matryoshka-dims", "64,32");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("cannot exceed the model's embedding dimension of 32"), r.err());
+        assertFalse(Files.exists(shared.resolve("x").resolve("adapter")));
+    }
+
+    /** The training step has no dropout: a non-zero --lora-dropout is refused, naming the option. */
+    @Test
+    void loraDropoutIsRefused() {
+        Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("y").toString(),
+                "--lora-dropout", "0.1");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--lora-dropout 0.1 is not supported"), r.err());
+    }
+
+    @Test
+    void helpShowsDefaults() {
+        Run r = run("finetune", "--help");
+        assertEquals(0, r.exit());
+        for (String s : List.of("(default: nf4)", "LoRA rank (default: 16)", "(default: 32)", "(default: mnrl)", "(default: 128)",
+                "--matryoshka-dims", "--columns", "--resume", "--overwrite", "--eval-split", "--batch-sampler")) {
+            assertTrue(r.out().contains(s), s + " in\n" + r.out());
+        }
+    }
+
+    static double maxDiff(float[][] a, float[][] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
+            }
+        }
+        return max;
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path dest = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(dest);
+                } else {
+                    Files.copy(p, dest, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

