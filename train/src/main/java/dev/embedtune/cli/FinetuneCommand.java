@@ -322,6 +322,16 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     // ---------------------------------------------------------------- settings
 
+    /**
+     * A training-arguments file (YAML or JSON, HF keys) whose {@code output_dir}, optional there, is
+     * replaced by {@code outputDir}.
+     */
+    static TrainingArguments readArguments(Path file, Path outputDir) throws IOException {
+        ObjectNode root = readConfig(file);
+        root.put("output_dir", outputDir.toString());
+        return TrainingArguments.fromJson(root, file.toString());
+    }
+
     private static ObjectNode readConfig(Path file) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
