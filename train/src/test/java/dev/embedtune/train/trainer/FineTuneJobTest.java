@@ -130,10 +130,13 @@ class FineTuneJobTest {
 
     /** The training step applies no dropout, so LoRA dropout is refused rather than ignored. */
     @Test
-    void loraDropoutIsRefused() {
+    void loraDropoutIsRefused() throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FineTuneJob.Settings.defaults(model)
                 .withLora(new LoraConfig(16, 32, 0.1, LoraConfig.BERT_DEFAULT_TARGETS, false)));
         assertTrue(e.getMessage().startsWith("lora_dropout 0.1 is not supported"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> LoraTrainingModel.create(model,
+                new LoraConfig(4, 8, 0.05, LoraConfig.BERT_DEFAULT_TARGETS, false), BaseQuantization.NONE, null, 1));
+        assertTrue(e.getMessage().startsWith("lora_dropout 0.05 is not supported"), e.getMessage());
     }
 
     /** save() writes adapter/ (PEFT, reloadable) and model/ (merged), with no temporary directory left behind. */
