@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.embedtune.model.ModelFormatException;
+import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.training.BaseQuantization;
@@ -95,7 +96,7 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--eval-split", paramLabel = "SPLIT",
             description = "Evaluate retrieval on this split's queries against every record's positive (same group = relevant): "
-                    + "every --eval-steps while training, and at the end.")
+                    + "every --eval-steps while training (over the quantised base), and the saved merged model at the end.")
     String evalSplit;
 
     @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
@@ -274,8 +275,10 @@ public final class FinetuneCommand implements Callable<Integer> {
         FineTuneJob.Saved saved = job.save();
         stdout.printf("trained %d steps, mean loss %.4f, %.1f s%n", result.globalStep(), result.trainingLoss(), result.runtimeSeconds());
         if (evaluator != null) {
-            EvaluationResult metrics = evaluator.evaluate(job.model().encoder());
-            stdout.println("eval: " + new ObjectMapper().writeValueAsString(metrics.metrics()));
+            // the saved model, as a user loads it: full-precision base weights with the adapters merged in
+            // (evaluations during training run over the quantised base, and score a little differently)
+            EvaluationResult metrics = evaluator.evaluate(Embedder.load(saved.modelDir()));
+            stdout.println("eval (" + saved.modelDir() + "): " + new ObjectMapper().writeValueAsString(metrics.metrics()));
         }
         stdout.println("adapter: " + saved.adapterDir());
         stdout.println("model:   " + saved.modelDir());
@@ -321,6 +324,16 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
     // ---------------------------------------------------------------- settings
+
+    /**
+     * A training-arguments file (YAML or JSON, HF keys) whose {@code output_dir}, optional there, is
+     * replaced by {@code outputDir}.
+     */
+    static TrainingArguments readArguments(Path file, Path outputDir) throws IOException {
+        ObjectNode root = readConfig(file);
+        root.put("output_dir", outputDir.toString());
+        return TrainingArguments.fromJson(root, file.toString());
+    }
 
     private static ObjectNode readConfig(Path file) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);

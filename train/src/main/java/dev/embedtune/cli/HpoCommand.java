@@ -1,9 +1,23 @@
 package dev.embedtune.cli;
 
+import dev.embedtune.model.ModelFormatException;
+import dev.embedtune.model.lora.LoraConfig;
+import dev.embedtune.model.onnx.ModelCache;
+import dev.embedtune.model.training.BaseQuantization;
+import dev.embedtune.train.data.ColumnMapping;
+import dev.embedtune.train.data.Dataset;
+import dev.embedtune.train.data.DatasetFormatException;
+import dev.embedtune.train.data.DatasetLoader;
 import dev.embedtune.train.hpo.Study;
 import dev.embedtune.train.hpo.StudyReport;
+import dev.embedtune.train.hpo.StudySpec;
+import dev.embedtune.train.hpo.TrainingObjective;
 import dev.embedtune.train.hpo.TrialRecord;
+import dev.embedtune.train.trainer.FineTuneJob;
+import dev.embedtune.train.trainer.TrainingArguments;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -11,37 +25,126 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code embedtune hpo --study DIR --report}: renders the report of a hyperparameter study
- * ({@code DIR/report/report.md}, {@code report.json}, PNG charts) from its recorded trials, and
- * prints the best trial. Works while the study is running (each file is replaced atomically).
- * Running trials needs the trainer's {@link dev.embedtune.train.hpo.Objective}, which this build
- * does not have, so {@code --report} is the one mode.
+ * {@code embedtune hpo}: runs a hyperparameter study, or re-renders its report.
+ *
+ * <ul>
+ *   <li>{@code hpo --study DIR --space FILE.yaml --trials N --data FILE [options]}: runs trials until the
+ *       study holds N (creating the study from the space file, or resuming/extending the one in DIR),
+ *       each fine-tuning with {@link TrainingObjective} on the train split and scored on a group-aware
+ *       validation part of it; then writes the report and prints the best trial. Several processes may
+ *       run the same command on one study directory at once.</li>
+ *   <li>{@code hpo --study DIR --report}: renders the report ({@code DIR/report/report.md},
+ *       {@code report.json}, PNG charts) from the recorded trials and prints the best trial. Works while
+ *       the study is running (each file is replaced atomically).</li>
+ * </ul>
  */
-@Command(name = "hpo", mixinStandardHelpOptions = true,
-        description = "Hyperparameter studies: re-render a study's report (best trial, all trials, PNG charts) from DIR.")
+@Command(name = "hpo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Hyperparameter studies: run trials that fine-tune with QLoRA (random search + asynchronous successive "
+                + "halving), or re-render a study's report (--report)."})
 public final class HpoCommand implements Callable<Integer> {
 
     @Option(names = "--study", required = true, paramLabel = "DIR", description = "The study directory (holds study.json and trials/).")
     Path study;
 
-    @Option(names = "--report", required = true,
-            description = "Write DIR/report/report.md, report.json, history.png and score_vs_<hyperparameter>.png.")
+    @Option(names = "--report",
+            description = "Only write DIR/report/report.md, report.json, history.png and score_vs_<hyperparameter>.png.")
     boolean report;
+
+    @Option(names = "--space", paramLabel = "FILE.yaml",
+            description = "The study's space, budget, metric and seed; needed to create a study, checked against an existing one.")
+    Path space;
+
+    @Option(names = "--trials", paramLabel = "N", description = "Run trials until the study holds N (finished or running).")
+    Integer trials;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "Training data (.jsonl, .csv, .tsv) with a group column.")
+    Path data;
+
+    @Option(names = "--columns", paramLabel = "SRC=ROLE,…",
+            description = "Column roles, as for finetune (default: anchor/positive/group, else query/passage/group).")
+    String columns;
+
+    @Option(names = "--split", defaultValue = "train", paramLabel = "SPLIT",
+            description = "The split trials use; a group-aware part of it validates (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--validation-modulus", defaultValue = "5", paramLabel = "N",
+            description = "About 1/N of the split's groups validate (default: ${DEFAULT-VALUE}).")
+    int validationModulus;
+
+    @Option(names = "--model", defaultValue = "builtin:all-minilm-l6-v2", paramLabel = "DIR|builtin:NAME",
+            description = "Base model when the space has no base_model (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--config", paramLabel = "FILE.yaml",
+            description = "Training arguments every trial shares (HF keys: seed, lr_scheduler_type, warmup_ratio, …); "
+                    + "trials set learning_rate, batch size and length, and never evaluate or checkpoint mid-run.")
+    Path config;
+
+    @Option(names = "--quantize", defaultValue = "nf4", paramLabel = "nf4|fp4|int8|none",
+            description = "Base weights while training (default: ${DEFAULT-VALUE}).")
+    String quantize;
+
+    @Option(names = "--lora-r", defaultValue = "16", paramLabel = "R", description = "When the space has no lora_rank (default: ${DEFAULT-VALUE}).")
+    int loraR;
+
+    @Option(names = "--lora-alpha", defaultValue = "32", paramLabel = "ALPHA",
+            description = "When the space has no lora_alpha (default: ${DEFAULT-VALUE}).")
+    double loraAlpha;
+
+    @Option(names = "--targets", split = ",", defaultValue = "query,key,value,dense", paramLabel = "MODULE",
+            description = "Module names that get adapters (default: ${DEFAULT-VALUE}).")
+    List<String> targets;
+
+    @Option(names = "--loss", defaultValue = "mnrl", paramLabel = "NAME", description = "When the space has no loss (default: ${DEFAULT-VALUE}).")
+    String loss;
+
+    @Option(names = "--matryoshka-dims", split = ",", paramLabel = "D", description = "When the space has no matryoshka_dims (default: none).")
+    List<Integer> matryoshkaDims;
+
+    @Option(names = "--max-length", defaultValue = "128", paramLabel = "TOKENS", description = "Tokens per text (default: ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Option(names = "--eval-dims", split = ",", paramLabel = "D",
+            description = "Evaluate every trial at these Matryoshka dimensions (metric keys dim_D_…, primary sequential_score); "
+                    + "default: the full embedding (cosine_ndcg@10).")
+    List<Integer> evalDims;
+
+    @Option(names = "--work", paramLabel = "DIR", description = "Where trials train, each in a temporary directory (default: DIR/work).")
+    Path work;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        Study s = Study.open(study, Study.Options.defaults());
-        StudyReport.Files files = StudyReport.write(s);
-        List<TrialRecord> trials = s.trials();
-        Optional<TrialRecord> best = Study.best(trials);
+        try {
+            return run();
+        } catch (DatasetFormatException | ModelFormatException | NoSuchFileException
+                | IllegalArgumentException e) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("embedtune hpo: " + e.getMessage());
+            err.flush();
+            return 1;
+        }
+    }
+
+    private int run() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%d finished trials, %d running or interrupted%n", trials.size(), s.running().size());
+        Study s;
+        if (report) {
+            s = Study.open(study, Study.Options.defaults());
+        } else {
+            s = runTrials(out);
+        }
+        StudyReport.Files files = StudyReport.write(s);
+        List<TrialRecord> records = s.trials();
+        Optional<TrialRecord> best = Study.best(records);
+        out.printf("%d finished trials, %d running or interrupted%n", records.size(), s.running().size());
         best.ifPresentOrElse(
                 b -> out.printf("best: trial %d, %s = %.6g, %s%n", b.id(), b.metric(), b.score(), b.settings()),
                 () -> out.println("best: no trial has completed yet"));
@@ -50,5 +153,47 @@ public final class HpoCommand implements Callable<Integer> {
         out.println("charts: " + files.history().getParent());
         out.flush();
         return 0;
+    }
+
+    private Study runTrials(PrintWriter out) throws Exception {
+        if (trials == null || data == null) {
+            throw new ParameterException(spec.commandLine(), "running trials needs --trials and --data (or pass --report to only "
+                    + "render the report of an existing study)");
+        }
+        if (!Files.isRegularFile(data)) {
+            throw new ParameterException(spec.commandLine(), "--data " + data + ": no such file");
+        }
+        Study s;
+        if (space != null) {
+            s = Study.create(study, StudySpec.read(space), Study.Options.defaults());
+        } else if (Files.isRegularFile(study.resolve("study.json"))) {
+            s = Study.open(study, Study.Options.defaults());
+        } else {
+            throw new ParameterException(spec.commandLine(), "--study " + study + " holds no study yet: pass --space FILE.yaml to create it");
+        }
+        try {
+            TrainingObjective.check(s.spec());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), (space != null ? space : study.resolve("study.json")) + ": " + e.getMessage(), e);
+        }
+        FineTuneJob.Settings defaults;
+        TrainingArguments args;
+        Path workDir = work != null ? work : study.resolve("work");
+        try {
+            defaults = new FineTuneJob.Settings(ModelCache.resolve(model), new LoraConfig(loraR, loraAlpha, 0, targets, false),
+                    BaseQuantization.parse(quantize), loss, matryoshkaDims == null ? List.of() : matryoshkaDims, maxLength);
+            args = config == null ? TrainingArguments.builder(workDir).build() : FinetuneCommand.readArguments(config, workDir);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        ColumnMapping mapping = columns != null ? ColumnMapping.parse(columns) : FinetuneCommand.defaultMapping(data);
+        Dataset trainSplit = DatasetLoader.load(data, mapping, split);
+        TrainingObjective objective = new TrainingObjective(trainSplit, validationModulus, defaults, args,
+                evalDims == null ? List.of() : evalDims, workDir);
+        out.printf("hpo: %,d examples train and %,d validate (%s); up to %d trials%n", objective.trainingPart().size(),
+                objective.validationPart().size(), trainSplit.name(), trials);
+        out.flush();
+        s.optimize(objective, trials);
+        return s;
     }
 }

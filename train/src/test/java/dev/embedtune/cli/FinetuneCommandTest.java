@@ -93,6 +93,8 @@ class FinetuneCommandTest {
         assertTrue(fullRun.out().contains("train: 32 pair examples"), fullRun.out());
         assertTrue(fullRun.out().contains("eval: 8 test queries against 40 passages"), fullRun.out());
         assertTrue(fullRun.out().contains("trained 4 steps"), fullRun.out());
+        assertTrue(fullRun.out().contains("eval (" + full.resolve("model") + "): {") && fullRun.out().contains("\"cosine_ndcg@10\":"),
+                fullRun.out());
         for (String f : List.of("adapter/adapter_config.json", "adapter/adapter_model.safetensors", "model/model.safetensors",
                 "model/modules.json", "model/1_Pooling/config.json", "model/tokenizer.json", "checkpoint-2/trainer_state.json",
                 "checkpoint-4/trainer_state.json", "metrics.jsonl")) {

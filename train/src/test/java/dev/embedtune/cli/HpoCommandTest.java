@@ -81,7 +81,9 @@ class HpoCommandTest {
         cli.setErr(new PrintWriter(err));
         assertEquals(1, cli.execute("hpo", "--study", tmp.resolve("none").toString(), "--report"));
         assertTrue(err.toString().contains("not a study directory (no study.json)"), err.toString());
-        assertEquals(2, new CommandLine(new Main()).setErr(new PrintWriter(new StringWriter())).execute("hpo", "--study", tmp.toString()),
-                "--report is required: it is the one mode");
+        StringWriter usage = new StringWriter();
+        assertEquals(2, new CommandLine(new Main()).setErr(new PrintWriter(usage)).execute("hpo", "--study", tmp.toString()),
+                "without --report, running trials needs --trials and --data");
+        assertTrue(usage.toString().contains("running trials needs --trials and --data"), usage.toString());
     }
 }

@@ -53,9 +53,15 @@ public final class LoraTrainingModel implements TrainableModel {
      * Loads the base model and creates fresh adapters (A Kaiming-uniform from {@code seed}, B zero).
      *
      * @param maxLength tokens per text (null: the model's max_seq_length)
+     * @throws IllegalArgumentException when {@code lora.dropout()} is not 0: the training step applies no
+     *     dropout, and training with a setting it would silently ignore is refused
      */
     public static LoraTrainingModel create(Path modelDir, LoraConfig lora, BaseQuantization base, Integer maxLength,
             long seed) throws IOException {
+        if (lora.dropout() != 0) {
+            throw new IllegalArgumentException("lora_dropout " + lora.dropout() + " is not supported: the training step"
+                    + " (BertTrainingEncoder) applies no dropout, so it would be silently ignored; use 0");
+        }
         ModelDirectory md = ModelDirectory.read(modelDir);
         BertConfig config = md.bertConfig();
         return fromAdapters(md, LoraModel.init(config, lora, seed), base, maxLength);

@@ -14,6 +14,8 @@
  *       what lands in {@code output_dir}.</li>
  *   <li>{@link dev.embedtune.train.trainer.Trainer}: the loop, read top to bottom: batches, forward and
  *       backward, clip, step, schedule, log, evaluate, checkpoint.</li>
+ *   <li>{@link dev.embedtune.train.trainer.FineTuneJob}: one QLoRA run from a base model directory,
+ *       a dataset and a loss name to saved artefacts ({@code adapter/}, merged {@code model/}).</li>
  * </ul>
  *
  * <h2>Output directory</h2>

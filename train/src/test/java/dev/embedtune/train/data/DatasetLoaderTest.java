@@ -130,4 +130,31 @@ class DatasetLoaderTest {
                 assertThrows(IllegalArgumentException.class,
                         () -> DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP)).getMessage());
     }
+
+    /** A record's split: its split field, else the group rule when a group is mapped, else train. */
+    @Test
+    void oneSplitOfAFile() throws IOException {
+        // group "a" is test by the rule, "b" train (see GroupSplitTest.handComputedDigests)
+        Path f = write("s.jsonl", "{\"query\":\"q1\",\"passage\":\"p1\",\"group\":\"b\",\"split\":\"test\"}\n"
+                + "{\"query\":\"q2\",\"passage\":\"p2\",\"group\":\"a\"}\n"
+                + "{\"query\":\"q3\",\"passage\":\"p3\",\"group\":\"b\"}\n");
+        assertEquals(List.of("q1", "q2"), anchors(DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "test")));
+        assertEquals(List.of("q3"), anchors(DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "train")));
+        assertEquals(3, DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "all").size());
+        assertEquals("s.jsonl (train)", DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "train").name());
+        // without a group mapped, records without a split field are train
+        assertEquals(List.of("q2", "q3"), anchors(DatasetLoader.load(f, ColumnMapping.parse("query=anchor,passage=positive"), "train")));
+        DatasetFormatException e = assertThrows(DatasetFormatException.class,
+                () -> DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "dev"));
+        assertTrue(e.getMessage().startsWith(f + ": no record has split 'dev'; the splits found are [test, train]"), e.getMessage());
+
+        Path csv = write("s.csv", "anchor,positive,split\nq1,p1,train\nq2,p2,test\nq3,p3,\n");
+        assertEquals(List.of("q1", "q3"), anchors(DatasetLoader.load(csv, ColumnMapping.byRoleNames(List.of("anchor", "positive")), "train")));
+        assertEquals(List.of("anchor", "positive", "split"), DatasetLoader.columnNames(csv));
+        assertEquals(List.of("query", "passage", "group", "split"), DatasetLoader.columnNames(f));
+    }
+
+    private static List<String> anchors(Dataset d) {
+        return d.examples().stream().map(Example::anchor).toList();
+    }
 }

@@ -99,4 +99,53 @@ class GroupSplitTest {
         RetrievalTask train = RetrievalTask.fromJsonl(f, "train");
         assertEquals(Set.of("r1"), train.relevantDocs().get("r3"), "r3's passage is corpus entry r1");
     }
+
+    /** RetrievalTask.of over loaded examples has fromJsonl's queries, corpus and relevance (compared by text). */
+    @Test
+    void retrievalTaskFromExamplesEqualsFromJsonl(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path f = dir.resolve("t.jsonl");
+        Files.write(f, List.of(
+                "{\"id\":\"r1\",\"query\":\"bank\",\"passage\":\"river side\",\"group\":\"bank\",\"split\":\"test\"}",
+                "{\"id\":\"r2\",\"query\":\"bank\",\"passage\":\"money house\",\"group\":\"bank\",\"split\":\"test\"}",
+                "{\"id\":\"r3\",\"query\":\"shore\",\"passage\":\"river side\",\"group\":\"shore\",\"split\":\"train\"}",
+                "{\"id\":\"r4\",\"query\":\"vault\",\"passage\":\"safe room\",\"group\":\"vault\",\"split\":\"train\"}"));
+        assertSameTask(RetrievalTask.fromJsonl(f, "test"), RetrievalTask.of(DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "test"),
+                DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "all")));
+        assertSameTask(RetrievalTask.fromJsonl(f, "train"), RetrievalTask.of(DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "train"),
+                DatasetLoader.load(f, ColumnMapping.QUERY_PASSAGE_GROUP, "all")));
+    }
+
+    @Test
+    void retrievalTaskFromExamplesOnJargon() {
+        Path p = shared("jargon.jsonl");
+        assertSameTask(RetrievalTask.fromJsonl(p, "test"), RetrievalTask.of(DatasetLoader.load(p, ColumnMapping.QUERY_PASSAGE_GROUP, "test"),
+                DatasetLoader.load(p, ColumnMapping.QUERY_PASSAGE_GROUP, "all")));
+    }
+
+    private static void assertSameTask(RetrievalTask expected, RetrievalTask actual) {
+        assertEquals(List.copyOf(expected.queries().values()), List.copyOf(actual.queries().values()));
+        assertEquals(List.copyOf(expected.corpus().values()), List.copyOf(actual.corpus().values()));
+        List<String> qe = List.copyOf(expected.queries().keySet()), qa = List.copyOf(actual.queries().keySet());
+        for (int i = 0; i < qe.size(); i++) {
+            java.util.Set<String> e = new java.util.HashSet<>(), a = new java.util.HashSet<>();
+            expected.relevantDocs().get(qe.get(i)).forEach(id -> e.add(expected.corpus().get(id)));
+            actual.relevantDocs().get(qa.get(i)).forEach(id -> a.add(actual.corpus().get(id)));
+            assertEquals(e, a, "relevant passages of query " + i);
+        }
+    }
+
+    /** The validation part of jargon's train split: whole groups, about a fifth, none from the test split. */
+    @Test
+    void validationPartOfTheTrainSplit() {
+        Path p = shared("jargon.jsonl");
+        Dataset train = DatasetLoader.load(p, ColumnMapping.QUERY_PASSAGE_GROUP, "train");
+        GroupSplit.TrainTest parts = GroupSplit.validation(train, 5);
+        assertEquals(train.size(), parts.train().size() + parts.test().size());
+        Set<String> validationGroups = new java.util.HashSet<>();
+        parts.test().examples().forEach(e -> validationGroups.add(e.group()));
+        parts.train().examples().forEach(e -> assertFalse(validationGroups.contains(e.group()), e.group()));
+        double fraction = parts.test().size() / (double) train.size();
+        assertTrue(fraction > 0.12 && fraction < 0.28, "validation fraction " + fraction);
+        assertEquals("jargon.jsonl (train) (validation)", parts.test().name());
+    }
 }

@@ -106,6 +106,31 @@ class FineTuneJobTest {
         assertTrue(bNorm > 0 || (loss.equals("online-contrastive") && r.trainingLoss() == 0), loss + ": B stayed zero");
     }
 
+    /**
+     * Training descends: with one batch holding the whole dataset, every step sees the same examples
+     * (MNRL does not depend on their order), so the step losses fall, over a dense and an NF4 base.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "nf4"})
+    void stepLossesFallOnAFixedBatch(String quantize) throws IOException {
+        List<Double> losses = new ArrayList<>();
+        TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(8).perDeviceTrainBatchSize(8)
+                .learningRate(1e-2).lrSchedulerType(SchedulerType.CONSTANT).saveSteps(0).disableTqdm(true).build();
+        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.parse(quantize))
+                .withLora(new LoraConfig(4, 8, 0, LoraConfig.BERT_DEFAULT_TARGETS, false)), args);
+        job.train(dataFor(ExampleFormat.PAIR, 8), null, new TrainerListener() {
+            @Override
+            public void onStepEnd(StepOutcome s) {
+                losses.add(s.loss());
+            }
+        }, null);
+        assertEquals(8, losses.size());
+        for (int i = 1; i < losses.size(); i++) {
+            assertTrue(losses.get(i) < losses.get(i - 1), "step losses " + losses);
+        }
+        assertTrue(losses.get(7) < 0.7 * losses.get(0), "step losses " + losses);
+    }
+
     @Test
     void matryoshkaDimsWrapTheLossAndAreChecked() throws IOException {
         TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(1).build();
@@ -130,10 +155,13 @@ class FineTuneJobTest {
 
     /** The training step applies no dropout, so LoRA dropout is refused rather than ignored. */
     @Test
-    void loraDropoutIsRefused() {
+    void loraDropoutIsRefused() throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FineTuneJob.Settings.defaults(model)
                 .withLora(new LoraConfig(16, 32, 0.1, LoraConfig.BERT_DEFAULT_TARGETS, false)));
         assertTrue(e.getMessage().startsWith("lora_dropout 0.1 is not supported"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> LoraTrainingModel.create(model,
+                new LoraConfig(4, 8, 0.05, LoraConfig.BERT_DEFAULT_TARGETS, false), BaseQuantization.NONE, null, 1));
+        assertTrue(e.getMessage().startsWith("lora_dropout 0.05 is not supported"), e.getMessage());
     }
 
     /** save() writes adapter/ (PEFT, reloadable) and model/ (merged), with no temporary directory left behind. */
