@@ -268,8 +268,8 @@ public final class FineTuneJob {
      * The loss named {@code name} with sentence-transformers' default parameters, wrapped in
      * {@link MatryoshkaLoss} over {@code matryoshkaDims} (weights 1, all dims every step) unless empty.
      *
-     * <p>{@code cached-mnrl} gives MNRL's value and gradients; the trainer embeds the whole batch at
-     * once, so it saves no memory here (the GradCache mini-batch passes are not implemented).
+     * <p>{@code cached-mnrl} gives MNRL's value and gradients; {@link LoraTrainingModel} runs it the
+     * GradCache way, keeping activations of one mini-batch (32 rows) at a time.
      *
      * @param name one of {@link #LOSS_NAMES}, or the class name ({@code MultipleNegativesRankingLoss}, …)
      * @param dimension the model's embedding dimension

@@ -13,9 +13,11 @@ import dev.embedtune.model.training.BertTrainingEncoder;
 import dev.embedtune.model.training.TrainablePooling;
 import dev.embedtune.tokenizer.BatchEncoding;
 import dev.embedtune.tokenizer.Tokenizer;
+import dev.embedtune.train.loss.CachedMultipleNegativesRankingLoss;
 import dev.embedtune.train.loss.EmbeddingBatch;
 import dev.embedtune.train.loss.EmbeddingLoss;
 import dev.embedtune.train.loss.LossValue;
+import dev.embedtune.train.loss.MatryoshkaLoss;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +28,8 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A sentence-transformers BERT model from a model directory with LoRA adapters on its linear
@@ -40,6 +44,7 @@ public final class LoraTrainingModel implements TrainableModel {
     private final TrainablePooling pooling;
     private final String baseModelName;
     private final List<BertTrainingEncoder.Pass> passes = new ArrayList<>();
+    private BertTrainingEncoder.Pass miniBatchPass;   // GradCache: the one pass of a mini-batch
 
     private LoraTrainingModel(ModelDirectory model, Tokenizer tokenizer, BertTrainingEncoder encoder, String baseModelName) {
         this.model = model;
@@ -117,9 +122,17 @@ public final class LoraTrainingModel implements TrainableModel {
         return forwardBackwardEncoded(encoded, labels, loss, lossScale);
     }
 
-    /** {@link #forwardBackward} on columns already tokenised (each [B, T] with its own T). */
+    /**
+     * {@link #forwardBackward} on columns already tokenised (each [B, T] with its own T). With a
+     * {@link CachedMultipleNegativesRankingLoss} (alone or inside a {@link MatryoshkaLoss}) the step
+     * runs the GradCache way, see {@link #gradCacheStep}.
+     */
     public double forwardBackwardEncoded(List<BatchEncoding> columns, INDArray labels, EmbeddingLoss loss,
             double lossScale) {
+        int miniBatch = gradCacheMiniBatch(loss);
+        if (miniBatch > 0) {
+            return gradCacheStep(columns, labels, loss, lossScale, miniBatch);
+        }
         List<INDArray> embeddings = new ArrayList<>();
         List<TrainablePooling.Saved> saved = new ArrayList<>();
         List<BertTrainingEncoder.Pass> used = new ArrayList<>();
@@ -146,6 +159,71 @@ public final class LoraTrainingModel implements TrainableModel {
             encoder.backward(used.get(c), pooling.backward(dEmbedding, saved.get(c)));
         }
         return value.loss();
+    }
+
+    /** The mini-batch size of a cached loss (0 when the loss is not one). */
+    private static int gradCacheMiniBatch(EmbeddingLoss loss) {
+        EmbeddingLoss inner = loss instanceof MatryoshkaLoss m ? m.inner() : loss;
+        return inner instanceof CachedMultipleNegativesRankingLoss cached ? cached.miniBatchSize() : 0;
+    }
+
+    /**
+     * GradCache (Gao et al. 2021), the encoder's half of {@link CachedMultipleNegativesRankingLoss}:
+     * (1) embed every column in mini-batches, keeping only the pooled embeddings; (2) the loss and
+     * dL/d(embedding) on the full batch; (3) per mini-batch, the forward again (now keeping its
+     * activations, in one reused pass) and the backward from that mini-batch's rows of dL/dE. The
+     * training step applies no dropout, so the second forward reproduces the first exactly and the
+     * adapter gradients equal plain MNRL's on the same batch; activations never exceed one
+     * mini-batch.
+     */
+    private double gradCacheStep(List<BatchEncoding> columns, INDArray labels, EmbeddingLoss loss, double lossScale,
+            int miniBatch) {
+        List<INDArray> embeddings = new ArrayList<>();
+        for (BatchEncoding enc : columns) {
+            int rows = enc.inputIds().length;
+            List<INDArray> parts = new ArrayList<>();
+            for (int begin = 0; begin < rows; begin += miniBatch) {
+                int end = Math.min(rows, begin + miniBatch);
+                BertTrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
+                parts.add(pooling.forward(pass.hidden(), pass.keyMask(), new TrainablePooling.Saved()).dup());
+            }
+            embeddings.add(parts.size() == 1 ? parts.get(0) : Nd4j.vstack(parts.toArray(INDArray[]::new)));
+        }
+        LossValue value = loss.compute(new EmbeddingBatch(embeddings, labels));
+        if (!Double.isFinite(value.loss())) {
+            return value.loss();
+        }
+        for (int c = 0; c < columns.size(); c++) {
+            BatchEncoding enc = columns.get(c);
+            INDArray gradient = value.gradient(c);
+            for (int begin = 0; begin < enc.inputIds().length; begin += miniBatch) {
+                int end = Math.min(enc.inputIds().length, begin + miniBatch);
+                BertTrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
+                TrainablePooling.Saved saved = new TrainablePooling.Saved();
+                pooling.forward(pass.hidden(), pass.keyMask(), saved);
+                INDArray dEmbedding = gradient.get(NDArrayIndex.interval(begin, end), NDArrayIndex.all()).mul(lossScale);
+                encoder.backward(pass, pooling.backward(dEmbedding, saved));
+            }
+        }
+        return value.loss();
+    }
+
+    /** Forward of rows [begin, end) of a tokenised column in the one reused mini-batch pass. */
+    private BertTrainingEncoder.Pass miniBatchForward(BatchEncoding enc, int begin, int end) {
+        int[][] ids = Arrays.copyOfRange(enc.inputIds(), begin, end);
+        int[][] mask = Arrays.copyOfRange(enc.attentionMask(), begin, end);
+        int[][] types = Arrays.copyOfRange(enc.tokenTypeIds(), begin, end);
+        miniBatchPass = encoder.forward(ids, mask, types, miniBatchPass);
+        return miniBatchPass;
+    }
+
+    /** Rows of the largest forward pass this model keeps activations for (memory bound of a step). */
+    long largestPassRows() {
+        long rows = miniBatchPass == null ? 0 : miniBatchPass.batch();
+        for (BertTrainingEncoder.Pass p : passes) {
+            rows = Math.max(rows, p.batch());
+        }
+        return rows;
     }
 
     @Override
