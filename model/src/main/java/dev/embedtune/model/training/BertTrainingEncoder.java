@@ -174,6 +174,17 @@ public final class BertTrainingEncoder {
             return layers.isEmpty() ? embeddings : layers.get(layers.size() - 1).output();
         }
 
+        /** Frees the pass's native buffers now; it must not be used afterwards. */
+        public void close() {
+            for (INDArray a : new INDArray[] {embeddings, keyMask, dA, dB}) {
+                if (a.closeable()) {
+                    a.close();
+                }
+            }
+            layers.forEach(BertLayer.Activations::close);
+            layers.clear();
+        }
+
         /** The attention mask [B, T] in the encoder's data type. */
         public INDArray keyMask() {
             return keyMask;
@@ -190,7 +201,7 @@ public final class BertTrainingEncoder {
 
     /**
      * Runs the encoder, saving what backward needs in {@code reuse} when it has the right shape
-     * (else in a new pass).
+     * (else in a new pass, and {@code reuse} is closed: callers hand over a pass they no longer need).
      *
      * @return the pass; {@link Pass#hidden()} is last_hidden_state as [B·T, H]
      */
@@ -200,8 +211,11 @@ public final class BertTrainingEncoder {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
         long rank = lora == null ? 0 : lora.config().r();
-        Pass pass = reuse != null && reuse.batch == b && reuse.tokens == t && reuse.embeddings.dataType() == type
-                ? reuse : new Pass(config, type, b, t, rank);
+        boolean fits = reuse != null && reuse.batch == b && reuse.tokens == t && reuse.embeddings.dataType() == type;
+        if (reuse != null && !fits) {
+            reuse.close();        // replaced: free its native memory now (see Activations.close)
+        }
+        Pass pass = fits ? reuse : new Pass(config, type, b, t, rank);
         int[] ids = new int[b * t], types = new int[b * t], positions = new int[b * t];
         double[] mask = new double[b * t];
         for (int i = 0; i < b; i++) {
