@@ -45,6 +45,15 @@ public final class BertLayer {
         final INDArray dz, dh, dContext, dq, dk, dv, dProbs, dInner, dyB;
 
         public Activations(DataType type, long batch, long tokens, long hidden, long inner, int heads, long rank) {
+            this(type, batch, tokens, hidden, inner, heads, rank, true);
+        }
+
+        /**
+         * @param gradients false for a forward-only (inference) pass: the backward work buffers, a
+         *                  third of the memory, are not allocated and {@link #backward} cannot run on it
+         */
+        public Activations(DataType type, long batch, long tokens, long hidden, long inner, int heads, long rank,
+                boolean gradients) {
             this.batch = batch;
             this.tokens = tokens;
             long m = batch * tokens, r = Math.max(rank, 1);
@@ -68,15 +77,15 @@ public final class BertLayer {
             xaO = Nd4j.create(type, m, r);
             xaI = Nd4j.create(type, m, r);
             xaOut = Nd4j.create(type, m, r);
-            dz = Nd4j.create(type, m, hidden);
-            dh = Nd4j.create(type, m, hidden);
-            dContext = Nd4j.create(type, m, hidden);
-            dq = Nd4j.create(type, m, hidden);
-            dk = Nd4j.create(type, m, hidden);
-            dv = Nd4j.create(type, m, hidden);
-            dProbs = Nd4j.create(type, batch, heads, tokens, tokens);
-            dInner = Nd4j.create(type, m, inner);
-            dyB = Nd4j.create(type, m, r);
+            dz = gradients ? Nd4j.create(type, m, hidden) : null;
+            dh = gradients ? Nd4j.create(type, m, hidden) : null;
+            dContext = gradients ? Nd4j.create(type, m, hidden) : null;
+            dq = gradients ? Nd4j.create(type, m, hidden) : null;
+            dk = gradients ? Nd4j.create(type, m, hidden) : null;
+            dv = gradients ? Nd4j.create(type, m, hidden) : null;
+            dProbs = gradients ? Nd4j.create(type, batch, heads, tokens, tokens) : null;
+            dInner = gradients ? Nd4j.create(type, m, inner) : null;
+            dyB = gradients ? Nd4j.create(type, m, r) : null;
         }
 
         /**
@@ -87,7 +96,7 @@ public final class BertLayer {
         public void close() {
             for (INDArray a : new INDArray[] {q, k, v, context, probs, h, xHat1, rstd1, u, g, xHat2, rstd2, out, sum,
                     xaQ, xaK, xaV, xaO, xaI, xaOut, dz, dh, dContext, dq, dk, dv, dProbs, dInner, dyB}) {
-                if (a.closeable()) {
+                if (a != null && a.closeable()) {
                     a.close();
                 }
             }
@@ -126,6 +135,9 @@ public final class BertLayer {
      * unless it is null (the first layer: embeddings are frozen, so nothing needs it).
      */
     public void backward(INDArray dOut, INDArray dx, Activations act) {
+        if (act.dz == null) {
+            throw new IllegalStateException("backward through a forward-only (inference) pass");
+        }
         outputNorm.backward(act.xHat2, act.rstd2, dOut, act.dz, act.sum);
         output.backward(act.g, act.xaOut, act.dz, act.dInner, false, act.dyB);
         Gelu.backward(act.u, act.dInner, act.dInner, act.g);   // g is free once output.backward has run

@@ -38,7 +38,7 @@ public final class LayerwiseBertEncoder implements Encoder {
 
     @Override
     public synchronized INDArray forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds) {
-        pass = encoder.forward(inputIds, attentionMask, tokenTypeIds, pass);
+        pass = encoder.forwardInference(inputIds, attentionMask, tokenTypeIds, pass);
         return pass.hidden().reshape(pass.batch(), pass.tokens(), encoder.config().hiddenSize()).dup();
     }
 }

@@ -254,7 +254,7 @@ public final class LoraTrainingModel implements TrainableModel {
                 batch.add(texts.get(order[k]));
             }
             BatchEncoding enc = tokenizer.encodeBatch(batch);
-            pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), pass);
+            pass = encoder.forwardInference(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), pass);
             INDArray e = pooling.forward(pass.hidden(), pass.keyMask(), new TrainablePooling.Saved());
             float[][] rows = e.castTo(DataType.FLOAT).toFloatMatrix();
             for (int k = start; k < end; k++) {
