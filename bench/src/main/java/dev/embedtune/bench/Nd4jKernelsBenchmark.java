@@ -48,6 +48,7 @@ public class Nd4jKernelsBenchmark {
     private INDArray gradient;      // [B·T, FFN]
     private INDArray probsOut;      // [B, heads, T, T]
     private INDArray denseWeight;   // [FFN, H]
+    private INDArray geluOut;       // [B·T, FFN], row-major as the layer's buffers (the fast path needs 'c')
     private QuantizedTensor nf4Weight;
 
     @Setup
@@ -61,6 +62,7 @@ public class Nd4jKernelsBenchmark {
         keyMask = Nd4j.ones(DataType.FLOAT, 32, 128);
         gradient = Nd4j.randn(DataType.FLOAT, TOKENS, FFN);
         probsOut = scores.ulike();
+        geluOut = Nd4j.create(DataType.FLOAT, TOKENS, FFN);
         denseWeight = Nd4j.create(DataType.FLOAT, FFN, HIDDEN);
         float[] w = Nd4j.randn(DataType.FLOAT, FFN, HIDDEN).muli(0.05).reshape(-1).toFloatVector();
         nf4Weight = BlockQuantizer.quantize(w, new long[] {FFN, HIDDEN}, QuantType.NF4, 64, true);
@@ -69,27 +71,27 @@ public class Nd4jKernelsBenchmark {
     /** Exact GELU over 6.3 M floats, CPU fast path (Vector API) when this is the CPU backend. */
     @Benchmark
     public INDArray geluForward() {
-        Gelu.forward(scratch, ffnOut);
-        return ffnOut;
+        Gelu.forward(scratch, geluOut);
+        return geluOut;
     }
 
     /** The same with ND4J ops only (the path other backends take). */
     @Benchmark
     public INDArray geluForwardPortable() {
-        Gelu.forwardPortable(scratch, ffnOut);
-        return ffnOut;
+        Gelu.forwardPortable(scratch, geluOut);
+        return geluOut;
     }
 
     @Benchmark
     public INDArray geluBackward() {
-        Gelu.backward(scratch, gradient, ffnOut, activationsLike());
-        return ffnOut;
+        Gelu.backward(scratch, gradient, geluOut, activationsLike());
+        return geluOut;
     }
 
     @Benchmark
     public INDArray geluBackwardPortable() {
-        Gelu.backwardPortable(scratch, gradient, ffnOut, activationsLike());
-        return ffnOut;
+        Gelu.backwardPortable(scratch, gradient, geluOut, activationsLike());
+        return geluOut;
     }
 
     private INDArray work;

@@ -64,7 +64,9 @@ class BertTrainingEncoderTest {
         loss.getAsDouble();
         encoder.zeroGradients();
         encoder.backward(pass[0], pooling.backward(r, saved));
-        GradientCheck.Result worst = GradientCheck.check(encoder.parameters(), encoder.gradients(), loss, 3, 1e-6, 1e-7, seed);
+        GradientCheck.Result worst = // Central differences in double carry about 1e-16·|L|/ε ≈ 1e-9 of round-off for losses of order
+        // 1–10: entries below 1e-5 are compared absolutely (error ≤ 1e-4 · 1e-5), the rest relatively.
+        GradientCheck.check(encoder.parameters(), encoder.gradients(), loss, 3, 1e-6, 1e-5, seed);
         assertEquals(2 * 6 * TinyBert.CONFIG.numHiddenLayers() * 3, worst.checked());
         // double precision, central differences with ε = 1e-6: relative error ≤ 1e-4
         assertTrue(worst.relativeError() <= 1e-4, base + " " + mode + " (seed " + seed + "): " + worst);

@@ -74,7 +74,9 @@ class EncoderLossGradientTest {
         for (int c = 0; c < 2; c++) {
             encoder.backward(passes.get(c), pooling.backward(lv.gradient(c), saved.get(c)));
         }
-        GradientCheck.Result worst = GradientCheck.check(encoder.parameters(), encoder.gradients(), value, 4, 1e-6, 1e-7, seed);
+        GradientCheck.Result worst = // Central differences in double carry about 1e-16·|L|/ε ≈ 1e-9 of round-off for losses of order
+        // 1–10: entries below 1e-5 are compared absolutely (error ≤ 1e-4 · 1e-5), the rest relatively.
+        GradientCheck.check(encoder.parameters(), encoder.gradients(), value, 4, 1e-6, 1e-5, seed);
         assertTrue(worst.relativeError() <= 1e-4, "seed " + seed + ": " + worst);
     }
 
