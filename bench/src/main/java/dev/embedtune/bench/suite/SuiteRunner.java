@@ -128,8 +128,8 @@ public final class SuiteRunner {
         }
         if (mode == Mode.QUICK) {
             // In-process keeps the smoke run inside two minutes: the JVM and ND4J start once.
-            options.forks(0).warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
-                    .measurementIterations(2).measurementTime(TimeValue.milliseconds(500));
+            options.forks(0).warmupIterations(1).warmupTime(TimeValue.milliseconds(300))
+                    .measurementIterations(2).measurementTime(TimeValue.milliseconds(300));
             QUICK_PARAMS.forEach(options::param);
         } else {
             options.forks(1).warmupIterations(3).warmupTime(TimeValue.seconds(5))
