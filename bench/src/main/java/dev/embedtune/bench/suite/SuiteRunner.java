@@ -33,7 +33,7 @@ public final class SuiteRunner {
     public enum Mode {
         /**
          * A smoke run under two minutes: in-process (no fork), one warm-up and two measurements of
-         * 0.5 s (an iteration lasts at least one invocation), smaller shapes. In-process, each
+         * 0.3 s (an iteration lasts at least one invocation), smaller shapes. In-process, each
          * entry's peak RSS is the suite JVM's high-water mark so far, not the benchmark's own.
          */
         QUICK,
