@@ -1,10 +1,9 @@
 package dev.embedtune.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.embedtune.model.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.lora.LoraConfig;
@@ -32,7 +31,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -310,18 +308,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         for (Path p : entries) {
             if (OWN_OUTPUTS.matcher(p.getFileName().toString()).matches()) {
-                deleteTree(p);
+                AtomicFiles.deleteTree(p);
             }
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 
     // ---------------------------------------------------------------- settings
 
@@ -336,19 +327,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
     private static ObjectNode readConfig(Path file) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
-        ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
-        JsonNode root;
-        try {
-            root = mapper.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "--config file not found");
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": not valid " + (yaml ? "YAML" : "JSON") + ": " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
-        }
-        if (root == null || root.isMissingNode() || root.isNull()) {
+        JsonNode root = TrainingArguments.readTree(file, "--config file");
+        if (root == null) {
             return new ObjectMapper().createObjectNode();
         }
         if (!root.isObject()) {

@@ -1,5 +1,6 @@
 package dev.embedtune.model.lora;
 
+import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.bert.BertEncoder;
 import dev.embedtune.model.safetensors.Safetensors;
 import dev.embedtune.model.safetensors.SafetensorsWriter;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -47,17 +47,9 @@ public final class LoraMerge {
                 w.addFloats(name, a.dup().data().asFloat(), a.shape());
             }
             w.write(tmp.resolve(Safetensors.SINGLE));
-            if (Files.exists(target)) {
-                Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old.");
-                Files.delete(old);
-                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
+            AtomicFiles.replaceDirectory(tmp, target);
         } finally {
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
     }
 
@@ -78,14 +70,4 @@ public final class LoraMerge {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

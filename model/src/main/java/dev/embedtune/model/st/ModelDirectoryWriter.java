@@ -1,5 +1,6 @@
 package dev.embedtune.model.st;
 
+import dev.embedtune.model.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,11 +13,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Writes a sentence-transformers model directory in the layout {@code SentenceTransformer.save}
@@ -57,9 +55,9 @@ public final class ModelDirectoryWriter {
         Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
         try {
             writeInto(tmp, contents, weights);
-            replace(tmp, target);
+            AtomicFiles.replaceDirectory(tmp, target);
         } finally {
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
     }
 
@@ -116,27 +114,5 @@ public final class ModelDirectoryWriter {
         Files.write(file, JSON.writeValueAsBytes(node));
     }
 
-    /** Puts {@code fresh} where {@code target} is, keeping the old one until the new one is in place. */
-    private static void replace(Path fresh, Path target) throws IOException {
-        if (!Files.exists(target)) {
-            Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        }
-        Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old.");
-        Files.delete(old);
-        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
-    }
 
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.embedtune.train.hpo;
 
+import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.train.data.Dataset;
@@ -18,10 +19,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.stream.Stream;
 
 /**
  * The {@link Objective} that trains: each trial fine-tunes the base model with {@link FineTuneJob}
@@ -146,7 +145,7 @@ public final class TrainingObjective implements Objective {
             }
             return TrialOutcome.complete(evaluator.evaluate(job.model().encoder()));
         } finally {
-            deleteTree(dir);
+            AtomicFiles.deleteTree(dir);
         }
     }
 
@@ -244,14 +243,4 @@ public final class TrainingObjective implements Objective {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -1,18 +1,14 @@
 package dev.embedtune.train.pipeline;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.mining.MiningOptions;
 import dev.embedtune.train.trainer.FineTuneJob;
 import dev.embedtune.train.trainer.TrainingArguments;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -236,19 +232,8 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
      * @throws NoSuchFileException when the file does not exist
      */
     public static PipelineConfig read(Path file) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
-        ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
-        JsonNode root;
-        try {
-            root = mapper.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "pipeline config file not found");
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": not valid " + (yaml ? "YAML" : "JSON") + ": " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
-        }
-        if (root == null || root.isMissingNode() || root.isNull()) {
+        JsonNode root = TrainingArguments.readTree(file, "pipeline config file");
+        if (root == null) {
             root = JsonNodeFactory.instance.objectNode();   // an empty file: every default
         }
         return fromJson(root, file.toString());

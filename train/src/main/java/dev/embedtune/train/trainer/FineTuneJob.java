@@ -1,5 +1,6 @@
 package dev.embedtune.train.trainer;
 
+import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraMerge;
 import dev.embedtune.model.training.BaseQuantization;
@@ -19,7 +20,6 @@ import dev.embedtune.train.loss.TripletLoss;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
@@ -193,7 +193,7 @@ public final class FineTuneJob {
         Path tmp = Files.createTempDirectory(out, ".adapter.");
         try {
             model.saveTrained(tmp);
-            replaceDirectory(tmp, adapter);
+            AtomicFiles.replaceDirectory(tmp, adapter);
         } finally {
             Checkpoints.deleteRecursively(tmp);
         }
@@ -308,18 +308,6 @@ public final class FineTuneJob {
         }
     }
 
-    /** Moves {@code fresh} to {@code target}, replacing a previous directory only once the new one is complete. */
-    private static void replaceDirectory(Path fresh, Path target) throws IOException {
-        if (!Files.exists(target)) {
-            Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        }
-        Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old.");
-        Files.delete(old);
-        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
-        Checkpoints.deleteRecursively(old);
-    }
 
     @Override
     public String toString() {

@@ -182,6 +182,17 @@ public record TrainingArguments(
      * @throws IllegalArgumentException naming the file and the key that is unknown or ill-typed
      */
     public static TrainingArguments read(Path file) throws IOException {
+        JsonNode root = readTree(file, "training-arguments file");
+        return fromJson(root == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : root, file.toString());
+    }
+
+    /**
+     * The tree of a YAML ({@code .yaml}/{@code .yml}) or JSON settings file, null when it is empty.
+     *
+     * @param what names the file in the not-found message, e.g. "pipeline config file"
+     * @throws IllegalArgumentException naming the file (and line) when it does not parse
+     */
+    public static JsonNode readTree(Path file, String what) throws IOException {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
         ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
@@ -189,12 +200,12 @@ public record TrainingArguments(
         try {
             root = mapper.readTree(Files.readString(file));
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "training-arguments file not found");
+            throw new NoSuchFileException(file.toString(), null, what + " not found");
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(file + ": not valid " + (yaml ? "YAML" : "JSON") + ": " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
         }
-        return fromJson(root, file.toString());
+        return root == null || root.isMissingNode() || root.isNull() ? null : root;
     }
 
     /**
