@@ -4,7 +4,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * LayerNorm over the last axis of {@code [M, H]} with frozen γ and β:
+ * LayerNorm over the last axis of {@code [M, H]} with frozen γ and β (β null for a norm without
+ * bias, as ModernBERT's):
  * {@code x̂ = (x − mean) / √(var + eps)}, {@code y = x̂·γ + β}. Backward (γ frozen, so only dx):
  * <pre>  g = dy·γ;   dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))</pre>
  */
@@ -32,7 +33,9 @@ public final class LayerNorm {
         Transforms.sqrt(rstd, false).rdivi(1);
         xHat.muliColumnVector(rstd);
         y.assign(xHat).muliRowVector(gamma);
-        y.addiRowVector(beta);
+        if (beta != null) {
+            y.addiRowVector(beta);
+        }
     }
 
     /**

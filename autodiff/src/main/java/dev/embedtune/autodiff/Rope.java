@@ -22,12 +22,18 @@ public final class Rope {
         this.heads = heads;
     }
 
-    /** cos and sin [T, D/2] of pos · θ^(−2i/D). */
+    /**
+     * cos and sin [T, D/2] of pos · θ^(−2i/D). For FLOAT the angle is the float32 product of position
+     * and frequency, as Hugging Face computes it (at position 500 the float and double angles differ
+     * by about 3e-5 rad); DOUBLE keeps it exact for gradient checks.
+     */
     public static INDArray[] tables(org.nd4j.linalg.api.buffer.DataType type, int tokens, int headDim, double theta) {
+        boolean float32 = type != org.nd4j.linalg.api.buffer.DataType.DOUBLE;
         double[][] cos = new double[tokens][headDim / 2], sin = new double[tokens][headDim / 2];
         for (int pos = 0; pos < tokens; pos++) {
             for (int i = 0; i < headDim / 2; i++) {
-                double angle = pos * Math.pow(theta, -2.0 * i / headDim);
+                double frequency = 1.0 / Math.pow(theta, 2.0 * i / headDim);
+                double angle = float32 ? (float) pos * (float) frequency : pos * frequency;
                 cos[pos][i] = Math.cos(angle);
                 sin[pos][i] = Math.sin(angle);
             }

@@ -18,28 +18,34 @@ public final class MaskedSoftmax {
     }
 
     /**
-     * probs = softmax(scale · scores + mask) over the last axis; padded keys ({@code keyMask} 0) get
-     * probability exactly 0. {@code probs} may be {@code scores}. Every row needs one unmasked key.
+     * probs = softmax(scale · scores + mask) over the last axis; masked keys get probability exactly 0.
+     * {@code probs} may be {@code scores}. Every row needs one unmasked key.
+     *
+     * @param mask 1 visible, 0 masked: {@code [B, T]} per key (padding), or {@code [B, T, T]} per query
+     *             and key (e.g. padding plus a sliding window)
      */
-    public static void forward(INDArray scores, INDArray keyMask, double scale, INDArray probs) {
+    public static void forward(INDArray scores, INDArray mask, double scale, INDArray probs) {
         if (KernelPath.fast(scores, probs)) {
-            float[][] mask = keyMask.castTo(DataType.FLOAT).toFloatMatrix();
-            for (float[] row : mask) {
+            boolean perQuery = mask.rank() == 3;
+            float[][] rows = (perQuery ? mask.reshape(mask.size(0) * mask.size(1), mask.size(2)) : mask)
+                    .castTo(DataType.FLOAT).toFloatMatrix();
+            for (float[] row : rows) {
                 for (int j = 0; j < row.length; j++) {
                     row[j] = row[j] != 0 ? 0f : Float.NEGATIVE_INFINITY;
                 }
             }
-            VectorSoftmax.forward(KernelPath.bytes(scores), mask, (int) scores.size(1), (int) scores.size(3),
+            VectorSoftmax.forward(KernelPath.bytes(scores), rows, perQuery, (int) scores.size(1), (int) scores.size(3),
                     (float) scale, KernelPath.bytes(probs));
         } else {
-            forwardPortable(scores, keyMask, scale, probs);
+            forwardPortable(scores, mask, scale, probs);
         }
     }
 
-    public static void forwardPortable(INDArray scores, INDArray keyMask, double scale, INDArray probs) {
-        INDArray additive = keyMask.castTo(scores.dataType()).rsub(1).muli(-1e30);                 // [B, T]
+    public static void forwardPortable(INDArray scores, INDArray mask, double scale, INDArray probs) {
+        INDArray additive = mask.castTo(scores.dataType()).rsub(1).muli(-1e30);        // [B, T] or [B, T, T]
         INDArray scaled = probs == scores ? scores.muli(scale) : scores.mul(scale, probs);
-        Nd4j.exec(new BroadcastAddOp(scaled, additive, scaled, 0, 3));
+        int[] axes = mask.rank() == 3 ? new int[] {0, 2, 3} : new int[] {0, 3};
+        Nd4j.exec(new BroadcastAddOp(scaled, additive, scaled, axes));
         Nd4j.exec(new SoftMax(scaled, scaled, 3));
     }
 

@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * CPU fast path of {@link MaskedSoftmax} over rows of {@code T} keys: one pass for the row maximum,
  * one for exp and its sum, one to normalise; masked keys get exactly 0. Rows are laid out as
- * [B, N, T(query), T(key)] in a dense buffer, the mask as one additive row (0 or −∞) per batch item.
+ * [B, N, T(query), T(key)] in a dense buffer, the mask as additive rows (0 or −∞): one per batch
+ * item (a key mask), or one per batch item and query (a [B, T, T] mask such as a sliding window).
  */
 final class VectorSoftmax {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -18,11 +19,17 @@ final class VectorSoftmax {
     private VectorSoftmax() {
     }
 
-    static void forward(ByteBuffer scores, float[][] additiveMask, int heads, int tokens, float scale, ByteBuffer probs) {
-        int batch = additiveMask.length, bound = S.loopBound(tokens), step = S.length();
+    /**
+     * @param additiveMask B rows (one per batch item) or B·T rows (one per batch item and query) of T
+     * @param perQuery whether {@code additiveMask} has a row per query
+     */
+    static void forward(ByteBuffer scores, float[][] additiveMask, boolean perQuery, int heads, int tokens, float scale,
+            ByteBuffer probs) {
+        int batch = perQuery ? additiveMask.length / tokens : additiveMask.length;
+        int bound = S.loopBound(tokens), step = S.length();
         for (int b = 0; b < batch; b++) {
-            float[] mask = additiveMask[b];
             for (int row = 0; row < heads * tokens; row++) {
+                float[] mask = additiveMask[perQuery ? b * tokens + row % tokens : b];
                 int base = (b * heads * tokens + row) * tokens * 4;
                 float max = Float.NEGATIVE_INFINITY;
                 int j = 0;

@@ -84,6 +84,43 @@ class FastKernelsTest {
         assertClose(fastGrad, portableGrad, 1e-6 * largest, "gradients");
     }
 
+    @Test
+    void perQueryMaskedSoftmaxEqualsThePortableVersionAndHidesMaskedKeys() {
+        // A [B, T, T] mask as ModernBERT's local layers build it: keys within ±4 of the query and not
+        // padded; a padded query sees itself only. T = 37 as above.
+        int b = 2, n = 3, t = 37, reach = 4, length1 = 20;
+        INDArray mask = Nd4j.zeros(DataType.FLOAT, b, t, t);
+        for (int i = 0; i < b; i++) {
+            int length = i == 0 ? t : length1;
+            for (int q = 0; q < t; q++) {
+                for (int k = 0; k < t; k++) {
+                    boolean visible = k < length && Math.abs(q - k) <= reach || q == k && q >= length;
+                    mask.putScalar(new int[] {i, q, k}, visible ? 1 : 0);
+                }
+            }
+        }
+        INDArray scores = Nd4j.randn(DataType.FLOAT, b, n, t, t).muli(5);
+        INDArray fast = scores.ulike(), portable = scores.ulike();
+        MaskedSoftmax.forward(scores, mask, 0.125, fast);
+        MaskedSoftmax.forwardPortable(scores, mask, 0.125, portable);
+        assertClose(fast, portable, 1e-6, "probabilities");
+        for (int i = 0; i < b; i++) {
+            for (int h = 0; h < n; h++) {
+                for (int q = 0; q < t; q++) {
+                    double rowSum = 0;
+                    for (int k = 0; k < t; k++) {
+                        rowSum += fast.getFloat(i, h, q, k);
+                        if (mask.getFloat(i, q, k) == 0) {
+                            assertTrue(fast.getFloat(i, h, q, k) == 0f && portable.getFloat(i, h, q, k) == 0f,
+                                    "masked key " + k + " of query " + q + " has probability exactly 0");
+                        }
+                    }
+                    assertTrue(Math.abs(rowSum - 1) < 1e-5, "row sums to 1 within 1e-5: " + rowSum);
+                }
+            }
+        }
+    }
+
     private void assertClose(INDArray a, INDArray b, double tolerance, String what) {
         double diff = a.sub(b).amaxNumber().doubleValue();
         assertTrue(diff <= tolerance, what + ": max |fast − portable| = " + diff + " > " + tolerance + " (seed " + seed + ")");

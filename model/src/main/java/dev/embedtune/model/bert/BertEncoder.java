@@ -57,21 +57,7 @@ public final class BertEncoder implements Encoder {
 
     /** BertModel's weights by Hugging Face name, checked for presence and shape. */
     public static Map<String, INDArray> readWeights(BertConfig config, TensorSource weights, Path source) throws IOException {
-        Map<String, INDArray> w = new HashMap<>();
-        for (String name : BertWeights.names(config)) {
-            if (!weights.contains(name)) {
-                throw new ModelFormatException(source, "missing weight '" + name + "' (a BertModel with "
-                        + config.numHiddenLayers() + " layers needs it)");
-            }
-            long[] expected = BertWeights.shape(config, name);
-            long[] found = weights.info(name).shape();
-            if (!Arrays.equals(expected, found)) {
-                throw new ModelFormatException(source, "weight '" + name + "' has shape " + Arrays.toString(found)
-                        + ", expected " + Arrays.toString(expected));
-            }
-            w.put(name, Nd4j.createFromArray(weights.getFloats(name)).reshape(expected));
-        }
-        return w;
+        return dev.embedtune.model.EncoderWeights.read(config, weights, source);
     }
 
     /** Builds the graph from weights already in memory, keyed by Hugging Face names. */

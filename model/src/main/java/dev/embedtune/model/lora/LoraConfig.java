@@ -9,12 +9,16 @@ import java.util.List;
  * @param r             rank
  * @param alpha         lora_alpha
  * @param dropout       lora_dropout (applied to x before A during training)
- * @param targetModules module-name suffixes, PEFT-style: "query", "key", "value", "dense" (BERT)
+ * @param targetModules module names, PEFT-style: the last name ("query", "key", "value", "dense" for BERT;
+ *                      "Wqkv", "Wo", "Wi" for ModernBERT), a full module path, or {@value #ALL_LINEAR}
  * @param useRslora     rank-stabilised scale alpha/√r instead of alpha/r (https://arxiv.org/abs/2312.03732)
  */
 public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
 
     public static final List<String> BERT_DEFAULT_TARGETS = List.of("query", "key", "value", "dense");
+    public static final List<String> MODERNBERT_DEFAULT_TARGETS = List.of("Wqkv", "Wo", "Wi");
+    /** PEFT's shorthand for every linear layer of the encoder (BERT: query, key, value, dense; ModernBERT: Wqkv, Wo, Wi). */
+    public static final String ALL_LINEAR = "all-linear";
 
     public LoraConfig {
         if (r < 1) {
@@ -37,9 +41,17 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
         return useRslora ? alpha / Math.sqrt(r) : alpha / r;
     }
 
-    /** Whether a module path (e.g. encoder.layer.0.attention.output.dense) is a target: PEFT matches the last name. */
+    /**
+     * Whether a linear module path (e.g. encoder.layer.0.attention.output.dense) is a target: PEFT matches
+     * the last name or the whole path; {@value #ALL_LINEAR} matches every linear of the encoder.
+     */
     public boolean targets(String modulePath) {
         String last = modulePath.substring(modulePath.lastIndexOf('.') + 1);
-        return targetModules.contains(last) || targetModules.contains(modulePath);
+        return targetModules.contains(ALL_LINEAR) || targetModules.contains(last) || targetModules.contains(modulePath);
+    }
+
+    /** The same settings with other target modules. */
+    public LoraConfig withTargets(List<String> targets) {
+        return new LoraConfig(r, alpha, dropout, targets, useRslora);
     }
 }

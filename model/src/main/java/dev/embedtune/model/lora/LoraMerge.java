@@ -1,7 +1,7 @@
 package dev.embedtune.model.lora;
 
 import dev.embedtune.model.AtomicFiles;
-import dev.embedtune.model.bert.BertEncoder;
+import dev.embedtune.model.EncoderWeights;
 import dev.embedtune.model.safetensors.Safetensors;
 import dev.embedtune.model.safetensors.SafetensorsWriter;
 import dev.embedtune.model.safetensors.TensorSource;
@@ -27,7 +27,7 @@ public final class LoraMerge {
         ModelDirectory base = ModelDirectory.read(baseDir);
         Map<String, INDArray> weights;
         try (TensorSource source = base.openWeights()) {
-            weights = BertEncoder.readWeights(base.bertConfig(), source, base.transformerDir());
+            weights = EncoderWeights.read(base.config(), source, base.transformerDir());
         }
         Map<String, INDArray> merged = lora.merge(weights);
         Path target = outDir.toAbsolutePath();
@@ -42,7 +42,7 @@ public final class LoraMerge {
                 }
             }
             SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-            for (String name : dev.embedtune.model.bert.BertWeights.names(base.bertConfig())) {
+            for (String name : EncoderWeights.shapes(base.config()).keySet()) {
                 INDArray a = merged.get(name);
                 w.addFloats(name, a.dup().data().asFloat(), a.shape());
             }

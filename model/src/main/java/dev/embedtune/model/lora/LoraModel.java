@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.ModelFormatException;
-import dev.embedtune.model.bert.BertWeights;
-import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.EncoderWeights;
+import dev.embedtune.model.config.ModelConfig;
 import dev.embedtune.model.safetensors.SafetensorsFile;
 import dev.embedtune.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -15,16 +15,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The LoRA adapters of a BERT model, keyed by module path (e.g.
- * {@code encoder.layer.0.attention.self.query}), saved and loaded in PEFT's layout:
+ * The LoRA adapters of an encoder (BERT or ModernBERT), keyed by module path (e.g.
+ * {@code encoder.layer.0.attention.self.query}, {@code layers.0.attn.Wqkv}), saved and loaded in PEFT's layout:
  * {@code adapter_config.json} and {@code adapter_model.safetensors} with keys
  * {@code base_model.model.<module path>.lora_A.weight} [r, in] and {@code .lora_B.weight} [out, r].
  */
@@ -33,29 +35,30 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
     public static final String CONFIG_FILE = "adapter_config.json", WEIGHTS_FILE = "adapter_model.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** The linear modules of a BERT model that {@code config} targets, in module order. */
-    public static List<String> targetModules(BertConfig bert, LoraConfig config) {
+    /** The linear modules of the encoder that {@code config} targets, in module order. */
+    public static List<String> targetModules(ModelConfig model, LoraConfig config) {
         List<String> out = new ArrayList<>();
-        for (String name : BertWeights.names(bert)) {
-            if (name.startsWith("encoder.") && name.endsWith(".weight") && !name.contains("LayerNorm")) {
-                String module = name.substring(0, name.length() - ".weight".length());
-                if (config.targets(module)) {
-                    out.add(module);
-                }
+        for (String module : EncoderWeights.linearModules(model).keySet()) {
+            if (config.targets(module)) {
+                out.add(module);
             }
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException("target_modules " + config.targetModules() + " match no linear module of BERT");
+            Set<String> names = new LinkedHashSet<>();
+            EncoderWeights.linearModules(model).keySet().forEach(m -> names.add(m.substring(m.lastIndexOf('.') + 1)));
+            throw new IllegalArgumentException("target_modules " + config.targetModules() + " match no linear module of this "
+                    + model.modelType() + " model; its linear modules are " + names + " (or use " + LoraConfig.ALL_LINEAR + ")");
         }
         return out;
     }
 
     /** Fresh adapters: A Kaiming-uniform with a = √5 (bound 1/√in, as PEFT/nn.Linear), B zeros. */
-    public static LoraModel init(BertConfig bert, LoraConfig config, long seed) {
+    public static LoraModel init(ModelConfig model, LoraConfig config, long seed) {
         Random random = new Random(seed);
+        Map<String, long[]> linears = EncoderWeights.linearModules(model);
         Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
-        for (String module : targetModules(bert, config)) {
-            long[] shape = BertWeights.shape(bert, module + ".weight");    // [out, in]
+        for (String module : targetModules(model, config)) {
+            long[] shape = linears.get(module);    // [out, in]
             int out = (int) shape[0], in = (int) shape[1];
             double bound = 1.0 / Math.sqrt(in);   // gain √(2/(1+5)) · √(3/in)
             float[] a = new float[config.r() * in];
@@ -66,6 +69,19 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
                     Nd4j.zeros(DataType.FLOAT, out, config.r())));
         }
         return new LoraModel(config, adapters);
+    }
+
+    /**
+     * The target names adapter_config.json records: the last names of the adapted modules, as PEFT
+     * writes them after expanding {@value LoraConfig#ALL_LINEAR}.
+     */
+    List<String> savedTargets() {
+        if (!config.targetModules().contains(LoraConfig.ALL_LINEAR)) {
+            return config.targetModules();
+        }
+        Set<String> names = new LinkedHashSet<>();
+        adapters.keySet().forEach(m -> names.add(m.substring(m.lastIndexOf('.') + 1)));
+        return List.copyOf(names);
     }
 
     /** Writes adapter_config.json and adapter_model.safetensors (each atomically) into {@code dir}. */
@@ -95,15 +111,15 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
         c.putObject("rank_pattern");
         c.putNull("revision");
         var targets = c.putArray("target_modules");
-        config.targetModules().forEach(targets::add);
+        savedTargets().forEach(targets::add);
         c.put("task_type", "FEATURE_EXTRACTION");
         c.put("use_dora", false);
         c.put("use_rslora", config.useRslora());
         AtomicFiles.write(dir.resolve(CONFIG_FILE), JSON.writeValueAsBytes(c));
     }
 
-    /** Reads PEFT's layout, checking every adapter against the BERT model it belongs to. */
-    public static LoraModel load(Path dir, BertConfig bert) throws IOException {
+    /** Reads PEFT's layout, checking every adapter against the model it belongs to. */
+    public static LoraModel load(Path dir, ModelConfig model) throws IOException {
         Path configFile = dir.resolve(CONFIG_FILE);
         if (!Files.isRegularFile(configFile)) {
             throw new ModelFormatException(configFile, "no such file (a PEFT adapter directory needs it)");
@@ -124,8 +140,15 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
         Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
         Path weights = dir.resolve(WEIGHTS_FILE);
         try (SafetensorsFile f = SafetensorsFile.open(weights)) {
-            for (String module : targetModules(bert, config)) {
-                long[] shape = BertWeights.shape(bert, module + ".weight");
+            Map<String, long[]> linears = EncoderWeights.linearModules(model);
+            List<String> modules;
+            try {
+                modules = targetModules(model, config);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(configFile, e.getMessage());
+            }
+            for (String module : modules) {
+                long[] shape = linears.get(module);
                 INDArray a = read(f, weights, PREFIX + module + ".lora_A.weight", new long[] {config.r(), shape[1]});
                 INDArray b = read(f, weights, PREFIX + module + ".lora_B.weight", new long[] {shape[0], config.r()});
                 adapters.put(module, new LoraAdapter(a, b));

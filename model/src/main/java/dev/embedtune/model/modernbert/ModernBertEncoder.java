@@ -46,21 +46,7 @@ public final class ModernBertEncoder implements Encoder {
 
     /** Reads every weight from {@code weights}, checking names and shapes. */
     public static ModernBertEncoder load(ModernBertConfig config, TensorSource weights, Path source) throws IOException {
-        Map<String, INDArray> w = new HashMap<>();
-        for (Map.Entry<String, long[]> e : ModernBertWeights.shapes(config).entrySet()) {
-            String name = e.getKey();
-            if (!weights.contains(name)) {
-                throw new ModelFormatException(source, "missing weight '" + name + "' (a ModernBertModel with "
-                        + config.numHiddenLayers() + " layers needs it)");
-            }
-            long[] found = weights.info(name).shape();
-            if (!Arrays.equals(e.getValue(), found)) {
-                throw new ModelFormatException(source, "weight '" + name + "' has shape " + Arrays.toString(found)
-                        + ", expected " + Arrays.toString(e.getValue()));
-            }
-            w.put(name, Nd4j.createFromArray(weights.getFloats(name)).reshape(found));
-        }
-        return fromWeights(config, w);
+        return fromWeights(config, dev.embedtune.model.EncoderWeights.read(config, weights, source));
     }
 
     public static ModernBertEncoder fromWeights(ModernBertConfig c, Map<String, INDArray> weights) {

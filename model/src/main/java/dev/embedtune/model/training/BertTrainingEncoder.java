@@ -1,22 +1,16 @@
 package dev.embedtune.model.training;
 
 import dev.embedtune.autodiff.BertLayer;
-import dev.embedtune.autodiff.FrozenWeight;
 import dev.embedtune.autodiff.LayerNorm;
 import dev.embedtune.autodiff.LoraLinear;
-import dev.embedtune.autodiff.WeightScratch;
 import dev.embedtune.model.config.BertConfig;
-import dev.embedtune.model.lora.LoraAdapter;
 import dev.embedtune.model.lora.LoraModel;
-import dev.embedtune.quant.BlockQuantizer;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.api.ops.impl.shape.Gather;
 
 /**
  * BERT with LoRA adapters for training: the same forward as {@link dev.embedtune.model.bert.BertEncoder},
@@ -24,16 +18,15 @@ import org.nd4j.linalg.api.ops.impl.shape.Gather;
  * gradients only. Embeddings, LayerNorms, biases and base weights are frozen; the base linear weights
  * may be held block-quantised (QLoRA). Works in FLOAT, and in DOUBLE for gradient checks.
  */
-public final class BertTrainingEncoder {
+public final class BertTrainingEncoder implements TrainingEncoder {
+    private static final String[] LINEARS = {"attention.self.query", "attention.self.key", "attention.self.value",
+            "attention.output.dense", "intermediate.dense", "output.dense"};
     private final BertConfig config;
     private final DataType type;
     private final INDArray wordEmbeddings, positionEmbeddings, typeEmbeddings;
     private final LayerNorm embeddingNorm;
     private final List<BertLayer> layers = new ArrayList<>();
-    private final WeightScratch scratch;
-    private final LoraModel lora;
-    private final Map<String, INDArray> parameters = new LinkedHashMap<>(), gradients = new LinkedHashMap<>();
-    private final long baseLinearBytes, baseLinearParameters;
+    private final AdaptedLinears linears;
 
     /**
      * @param weights BertModel's weights by Hugging Face name (float32)
@@ -45,61 +38,24 @@ public final class BertTrainingEncoder {
             DataType type) {
         this.config = config;
         this.type = type;
-        this.lora = lora;
-        this.scratch = new WeightScratch(type);
-        wordEmbeddings = cast(weights.get("embeddings.word_embeddings.weight"));
-        positionEmbeddings = cast(weights.get("embeddings.position_embeddings.weight"));
-        typeEmbeddings = cast(weights.get("embeddings.token_type_embeddings.weight"));
+        this.linears = new AdaptedLinears(lora, base, type);
+        wordEmbeddings = linears.cast(weights.get("embeddings.word_embeddings.weight"));
+        positionEmbeddings = linears.cast(weights.get("embeddings.position_embeddings.weight"));
+        typeEmbeddings = linears.cast(weights.get("embeddings.token_type_embeddings.weight"));
         embeddingNorm = layerNorm(weights, "embeddings.LayerNorm");
-        long bytes = 0, count = 0;
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "encoder.layer." + i + ".";
-            LoraLinear[] linears = new LoraLinear[6];
-            String[] modules = {"attention.self.query", "attention.self.key", "attention.self.value",
-                    "attention.output.dense", "intermediate.dense", "output.dense"};
-            for (int j = 0; j < modules.length; j++) {
-                String module = p + modules[j];
-                INDArray w = weights.get(module + ".weight");
-                FrozenWeight frozen;
-                if (base.quantized()) {
-                    frozen = FrozenWeight.quantized(BlockQuantizer.quantize(w.dup().data().asFloat(), w.shape(),
-                            base.type(), base.blockSize(), base.doubleQuantize()));
-                } else {
-                    frozen = FrozenWeight.dense(cast(w));
-                }
-                bytes += frozen.residentBytes();
-                count += w.length();
-                linears[j] = linear(module, frozen, cast(weights.get(module + ".bias")));
+            LoraLinear[] l = new LoraLinear[LINEARS.length];
+            for (int j = 0; j < LINEARS.length; j++) {
+                l[j] = linears.linear(weights, p + LINEARS[j]);
             }
-            layers.add(new BertLayer(linears[0], linears[1], linears[2], linears[3],
-                    layerNorm(weights, p + "attention.output.LayerNorm"), linears[4], linears[5],
-                    layerNorm(weights, p + "output.LayerNorm"), config.numAttentionHeads()));
+            layers.add(new BertLayer(l[0], l[1], l[2], l[3], layerNorm(weights, p + "attention.output.LayerNorm"),
+                    l[4], l[5], layerNorm(weights, p + "output.LayerNorm"), config.numAttentionHeads()));
         }
-        baseLinearBytes = bytes;
-        baseLinearParameters = count;
-    }
-
-    private LoraLinear linear(String module, FrozenWeight weight, INDArray bias) {
-        LoraAdapter adapter = lora == null ? null : lora.adapters().get(module);
-        if (adapter == null) {
-            return new LoraLinear(weight, bias, null, null, null, null, 0, scratch);
-        }
-        INDArray a = adapter.a().dataType() == type ? adapter.a() : adapter.a().castTo(type);
-        INDArray b = adapter.b().dataType() == type ? adapter.b() : adapter.b().castTo(type);
-        INDArray gradA = Nd4j.zeros(type, a.shape()), gradB = Nd4j.zeros(type, b.shape());
-        parameters.put(module + ".lora_A.weight", a);
-        parameters.put(module + ".lora_B.weight", b);
-        gradients.put(module + ".lora_A.weight", gradA);
-        gradients.put(module + ".lora_B.weight", gradB);
-        return new LoraLinear(weight, bias, a, b, gradA, gradB, lora.config().scale(), scratch);
-    }
-
-    private INDArray cast(INDArray x) {
-        return x.dataType() == type ? x : x.castTo(type);
     }
 
     private LayerNorm layerNorm(Map<String, INDArray> weights, String module) {
-        return new LayerNorm(cast(weights.get(module + ".weight")), cast(weights.get(module + ".bias")),
+        return new LayerNorm(linears.cast(weights.get(module + ".weight")), linears.cast(weights.get(module + ".bias")),
                 config.layerNormEps());
     }
 
@@ -107,49 +63,53 @@ public final class BertTrainingEncoder {
         return config;
     }
 
+    @Override
+    public BertConfig modelConfig() {
+        return config;
+    }
+
+    @Override
     public DataType dataType() {
         return type;
     }
 
-    /** The trainable adapter matrices by {@code <module path>.lora_A.weight} / {@code .lora_B.weight}, in module order. */
+    @Override
     public Map<String, INDArray> parameters() {
-        return parameters;
+        return linears.parameters();
     }
 
-    /** Gradient buffers with the names of {@link #parameters()}; {@link #backward} adds into them. */
+    @Override
     public Map<String, INDArray> gradients() {
-        return gradients;
+        return linears.gradients();
     }
 
+    @Override
     public void zeroGradients() {
-        gradients.values().forEach(g -> g.assign(0));
+        linears.zeroGradients();
     }
 
-    /** The adapters with the current parameter values, as float32 (for saving in PEFT's layout). */
+    @Override
     public LoraModel currentAdapters() {
-        Map<String, LoraAdapter> out = new LinkedHashMap<>();
-        lora.adapters().keySet().forEach(module -> out.put(module, new LoraAdapter(
-                parameters.get(module + ".lora_A.weight").castTo(DataType.FLOAT).dup(),
-                parameters.get(module + ".lora_B.weight").castTo(DataType.FLOAT).dup())));
-        return new LoraModel(lora.config(), out);
+        return linears.currentAdapters();
     }
 
-    /** Bytes the base linear weights keep resident, and how many parameters they hold. */
+    @Override
     public long baseLinearBytes() {
-        return baseLinearBytes;
+        return linears.baseBytes();
     }
 
+    @Override
     public long baseLinearParameters() {
-        return baseLinearParameters;
+        return linears.baseParameters();
     }
 
-    /** Bytes of the shared dense scratch buffers (one per weight shape). */
+    @Override
     public long scratchBytes() {
-        return scratch.bytes();
+        return linears.scratchBytes();
     }
 
     /** The activations of one forward pass, kept for its backward, reusable for a batch of the same shape. */
-    public static final class Pass {
+    public static final class Pass implements TrainingEncoder.Pass {
         final long batch, tokens;
         final INDArray embeddings, keyMask, dA, dB;
         final List<BertLayer.Activations> layers = new ArrayList<>();
@@ -183,12 +143,12 @@ public final class BertTrainingEncoder {
             return inference ? layers.get(i % 2) : layers.get(i);
         }
 
-        /** last_hidden_state as [B·T, H] rows (valid until the pass is reused). */
+        @Override
         public INDArray hidden() {
             return layers.isEmpty() ? embeddings : layer(lastLayer).output();
         }
 
-        /** Frees the pass's native buffers now; it must not be used afterwards. */
+        @Override
         public void close() {
             for (INDArray a : new INDArray[] {embeddings, keyMask, dA, dB}) {
                 if (a != null && a.closeable()) {
@@ -199,15 +159,17 @@ public final class BertTrainingEncoder {
             layers.clear();
         }
 
-        /** The attention mask [B, T] in the encoder's data type. */
+        @Override
         public INDArray keyMask() {
             return keyMask;
         }
 
+        @Override
         public long batch() {
             return batch;
         }
 
+        @Override
         public long tokens() {
             return tokens;
         }
@@ -219,7 +181,8 @@ public final class BertTrainingEncoder {
      *
      * @return the pass; {@link Pass#hidden()} is last_hidden_state as [B·T, H]
      */
-    public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse) {
+    @Override
+    public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
         return forward(inputIds, attentionMask, tokenTypeIds, reuse, false);
     }
 
@@ -227,16 +190,22 @@ public final class BertTrainingEncoder {
      * The forward alone, for inference: the same last_hidden_state as {@link #forward(int[][], int[][], int[][], Pass)}
      * in a pass that keeps only two layers' activations and cannot be back-propagated.
      */
-    public Pass forwardInference(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse) {
+    @Override
+    public Pass forwardInference(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
         return forward(inputIds, attentionMask, tokenTypeIds, reuse, true);
     }
 
-    private Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse, boolean inference) {
+    private Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reusable,
+            boolean inference) {
+        Pass reuse = reusable instanceof Pass own ? own : null;
+        if (reusable != null && reuse == null) {
+            reusable.close();
+        }
         int b = inputIds.length, t = b == 0 ? 0 : inputIds[0].length;
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        long rank = lora == null ? 0 : lora.config().r();
+        long rank = linears.rank();
         boolean fits = reuse != null && reuse.batch == b && reuse.tokens == t && reuse.embeddings.dataType() == type
                 && reuse.inference == inference;
         if (reuse != null && !fits) {
@@ -255,12 +224,10 @@ public final class BertTrainingEncoder {
         }
         pass.keyMask.assign(Nd4j.createFromArray(mask).reshape(b, t));
         INDArray x = pass.embeddings, rows = pass.dA;
-        // One Gather op per table into preallocated rows: indexing with NDArrayIndex.indices copied
-        // row by row and cost 250–450 ms per table for 4,096 tokens, Gather about 2 ms.
-        gatherRows(wordEmbeddings, ids, x);
-        gatherRows(positionEmbeddings, positions, rows);
+        RowGather.rows(wordEmbeddings, ids, x);
+        RowGather.rows(positionEmbeddings, positions, rows);
         x.addi(rows);
-        gatherRows(typeEmbeddings, types, rows);
+        RowGather.rows(typeEmbeddings, types, rows);
         x.addi(rows);
         INDArray xHat = pass.dA, rstd = Nd4j.create(type, (long) b * t, 1);
         embeddingNorm.forward(x, xHat, rstd, x);
@@ -271,15 +238,10 @@ public final class BertTrainingEncoder {
         return pass;
     }
 
-    /** out[i] = table[indices[i]], one op. */
-    private static void gatherRows(INDArray table, int[] indices, INDArray out) {
-        Gather gather = new Gather(table, Nd4j.createFromArray(indices), 0);
-        gather.addOutputArgument(out);
-        Nd4j.exec(gather);
-    }
-
     /** Adds the adapters' gradients for dL/d(last_hidden_state) {@code dHidden} [B·T, H] of {@code pass}. */
-    public void backward(Pass pass, INDArray dHidden) {
+    @Override
+    public void backward(TrainingEncoder.Pass trainingPass, INDArray dHidden) {
+        Pass pass = (Pass) trainingPass;
         if (pass.inference) {
             throw new IllegalStateException("backward through an inference pass (use forward, not forwardInference)");
         }

@@ -1,0 +1,184 @@
+package dev.embedtune.autodiff;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * One pre-norm ModernBERT layer with forward and backward side by side, over {@code [M, H]} token rows:
+ * <pre>
+ *   a = attn_norm(x)                  (the identity in layer 0)
+ *   q, k, v = column blocks of Wqkv(a)
+ *   c = Attention(RoPE(q), RoPE(k), v, mask)     mask: padding (global layers) or padding + window (local)
+ *   h = x + Wo(c)
+ *   y = h + mlp.Wo(GeGLU(Wi(mlp_norm(h))))
+ * </pre>
+ * As in {@link BertLayer}, the backward computes only what reaches a LoRA adapter: input gradients
+ * through every frozen linear and norm, adapter gradients where there is one.
+ */
+public final class ModernBertLayer {
+    private final LayerNorm attentionNorm, mlpNorm;
+    private final LoraLinear wqkv, attentionOutput, wi, mlpOutput;
+    private final Attention attention;
+    private final Rope rope;
+
+    /**
+     * @param attentionNorm attn_norm, or null in layer 0 (where it is the identity)
+     */
+    public ModernBertLayer(LayerNorm attentionNorm, LoraLinear wqkv, LoraLinear attentionOutput, LayerNorm mlpNorm,
+            LoraLinear wi, LoraLinear mlpOutput, int heads) {
+        this.attentionNorm = attentionNorm;
+        this.wqkv = wqkv;
+        this.attentionOutput = attentionOutput;
+        this.mlpNorm = mlpNorm;
+        this.wi = wi;
+        this.mlpOutput = mlpOutput;
+        this.attention = new Attention(heads);
+        this.rope = new Rope(heads);
+    }
+
+    /** The saved activations of one forward pass through a layer, and its backward work buffers. */
+    public static final class Activations {
+        final long batch, tokens, hidden;
+        INDArray input;                                       // not owned: the previous layer's output
+        final INDArray a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u, geluA, g, out;
+        final INDArray ropeWork, xaQkv, xaO, xaI, xaMo;
+        // backward work buffers
+        final INDArray dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du, dg, dyB;
+
+        /**
+         * @param gradients false for a forward-only pass: no backward buffers, and {@link #backward}
+         *                  cannot run on it
+         */
+        public Activations(DataType type, long batch, long tokens, long hidden, long inner, int heads, long rank,
+                boolean gradients) {
+            this.batch = batch;
+            this.tokens = tokens;
+            this.hidden = hidden;
+            long mRows = batch * tokens, r = Math.max(rank, 1);
+            a = Nd4j.create(type, mRows, hidden);
+            xHatA = Nd4j.create(type, mRows, hidden);
+            rstdA = Nd4j.create(type, mRows, 1);
+            qkv = Nd4j.create(type, mRows, 3 * hidden);
+            raw = Nd4j.create(type, mRows, hidden);
+            qr = Nd4j.create(type, mRows, hidden);
+            kr = Nd4j.create(type, mRows, hidden);
+            v = Nd4j.create(type, mRows, hidden);
+            probs = Nd4j.create(type, batch, heads, tokens, tokens);
+            context = Nd4j.create(type, mRows, hidden);
+            h = Nd4j.create(type, mRows, hidden);
+            m = Nd4j.create(type, mRows, hidden);
+            xHatM = Nd4j.create(type, mRows, hidden);
+            rstdM = Nd4j.create(type, mRows, 1);
+            u = Nd4j.create(type, mRows, 2 * inner);
+            geluA = Nd4j.create(type, mRows, inner);
+            g = Nd4j.create(type, mRows, inner);
+            out = Nd4j.create(type, mRows, hidden);
+            ropeWork = Nd4j.create(type, batch, tokens, heads, hidden / heads / 2);
+            xaQkv = Nd4j.create(type, mRows, r);
+            xaO = Nd4j.create(type, mRows, r);
+            xaI = Nd4j.create(type, mRows, r);
+            xaMo = Nd4j.create(type, mRows, r);
+            dh = gradients ? Nd4j.create(type, mRows, hidden) : null;
+            dm = gradients ? Nd4j.create(type, mRows, hidden) : null;
+            dTmp = gradients ? Nd4j.create(type, mRows, hidden) : null;
+            dContext = gradients ? Nd4j.create(type, mRows, hidden) : null;
+            dqr = gradients ? Nd4j.create(type, mRows, hidden) : null;
+            dkr = gradients ? Nd4j.create(type, mRows, hidden) : null;
+            dv = gradients ? Nd4j.create(type, mRows, hidden) : null;
+            dqkv = gradients ? Nd4j.create(type, mRows, 3 * hidden) : null;
+            dProbs = gradients ? Nd4j.create(type, batch, heads, tokens, tokens) : null;
+            du = gradients ? Nd4j.create(type, mRows, 2 * inner) : null;
+            dg = gradients ? Nd4j.create(type, mRows, inner) : null;
+            dyB = gradients ? Nd4j.create(type, mRows, r) : null;
+        }
+
+        /** Frees the native memory of every buffer now (see {@link BertLayer.Activations#close()}). */
+        public void close() {
+            for (INDArray x : new INDArray[] {a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u,
+                    geluA, g, out, ropeWork, xaQkv, xaO, xaI, xaMo, dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du,
+                    dg, dyB}) {
+                if (x != null && x.closeable()) {
+                    x.close();
+                }
+            }
+            input = null;
+        }
+
+        /** The layer's output [M, H]. */
+        public INDArray output() {
+            return out;
+        }
+
+        /** Column block {@code i} (q, k or v) of a [M, 3H] array. */
+        INDArray block(INDArray fused, int i) {
+            return fused.get(NDArrayIndex.all(), NDArrayIndex.interval(i * hidden, (i + 1) * hidden));
+        }
+    }
+
+    /**
+     * Runs the layer on {@code x} [M, H]; the output is {@code act.output()}.
+     *
+     * @param mask [B, T] key mask (global attention) or [B, T, T] query-key mask (sliding window)
+     * @param cos, sin RoPE tables [T, D/2] for this layer's θ
+     */
+    public void forward(INDArray x, INDArray mask, INDArray cos, INDArray sin, Activations act) {
+        act.input = x;
+        INDArray a = x;
+        if (attentionNorm != null) {
+            attentionNorm.forward(x, act.xHatA, act.rstdA, act.a);
+            a = act.a;
+        }
+        wqkv.forward(a, act.qkv, act.xaQkv);
+        act.raw.assign(act.block(act.qkv, 0));
+        rope.forward(act.raw, act.batch, act.tokens, cos, sin, act.qr, act.ropeWork);
+        act.raw.assign(act.block(act.qkv, 1));
+        rope.forward(act.raw, act.batch, act.tokens, cos, sin, act.kr, act.ropeWork);
+        act.v.assign(act.block(act.qkv, 2));
+        attention.forward(act.qr, act.kr, act.v, mask, act.probs, act.context);
+        attentionOutput.forward(act.context, act.h, act.xaO);
+        act.h.addi(x);
+        mlpNorm.forward(act.h, act.xHatM, act.rstdM, act.m);
+        wi.forward(act.m, act.u, act.xaI);
+        GeGlu.forward(act.u, act.geluA, act.g);
+        mlpOutput.forward(act.g, act.out, act.xaMo);
+        act.out.addi(act.h);
+    }
+
+    /**
+     * Back-propagates {@code dOut} [M, H]: adds adapter gradients, and writes dL/dx into {@code dx}
+     * unless it is null (nothing before the first layer needs it).
+     */
+    public void backward(INDArray dOut, INDArray dx, INDArray cos, INDArray sin, Activations act) {
+        if (act.dh == null) {
+            throw new IllegalStateException("backward through a forward-only (inference) pass");
+        }
+        // MLP branch: y = h + mlp.Wo(GeGLU(Wi(mlp_norm(h))))
+        mlpOutput.backward(act.g, act.xaMo, dOut, act.dg, false, act.dyB);
+        GeGlu.backward(act.u, act.geluA, act.dg, act.du, act.g);            // g is free once mlp.Wo's backward ran
+        wi.backward(act.m, act.xaI, act.du, act.dm, false, act.dyB);
+        mlpNorm.backward(act.xHatM, act.rstdM, act.dm, act.dContext, act.dTmp);
+        act.dh.assign(dOut).addi(act.dContext);
+        // attention branch: h = x + Wo(Attention(RoPE(q), RoPE(k), v))
+        attentionOutput.backward(act.context, act.xaO, act.dh, act.dContext, false, act.dyB);
+        attention.backward(act.qr, act.kr, act.v, act.probs, act.dContext, act.dProbs, act.dqr, act.dkr, act.dv);
+        rope.backward(act.dqr, act.batch, act.tokens, cos, sin, act.raw, act.ropeWork);
+        act.block(act.dqkv, 0).assign(act.raw);
+        rope.backward(act.dkr, act.batch, act.tokens, cos, sin, act.raw, act.ropeWork);
+        act.block(act.dqkv, 1).assign(act.raw);
+        act.block(act.dqkv, 2).assign(act.dv);
+        INDArray a = attentionNorm == null ? act.input : act.a;
+        wqkv.backward(a, act.xaQkv, act.dqkv, dx == null ? null : act.dm, false, act.dyB);
+        if (dx == null) {
+            return;
+        }
+        dx.assign(act.dh);
+        if (attentionNorm == null) {
+            dx.addi(act.dm);
+        } else {
+            attentionNorm.backward(act.xHatA, act.rstdA, act.dm, act.dTmp, act.dContext);
+            dx.addi(act.dTmp);
+        }
+    }
+}

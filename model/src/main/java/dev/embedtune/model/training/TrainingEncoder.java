@@ -1,0 +1,80 @@
+package dev.embedtune.model.training;
+
+import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.config.ModelConfig;
+import dev.embedtune.model.config.ModernBertConfig;
+import dev.embedtune.model.lora.LoraModel;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * An encoder with LoRA adapters written layer by layer over ND4J ops, with a hand-written backward
+ * that computes the adapters' gradients only (base weights dense or block-quantised, frozen).
+ * {@link BertTrainingEncoder} and {@link ModernBertTrainingEncoder} implement it; the trainer sees
+ * only this.
+ */
+public interface TrainingEncoder {
+
+    /** The activations of one forward pass, kept for its backward, reusable for a batch of the same shape. */
+    interface Pass {
+        /** last_hidden_state as [B·T, H] rows (valid until the pass is reused). */
+        INDArray hidden();
+
+        /** The attention mask [B, T] in the encoder's data type. */
+        INDArray keyMask();
+
+        long batch();
+
+        long tokens();
+
+        /** Frees the pass's native buffers now; it must not be used afterwards. */
+        void close();
+    }
+
+    /** The training encoder of {@code config}'s architecture. */
+    static TrainingEncoder create(ModelConfig config, Map<String, INDArray> weights, LoraModel lora,
+            BaseQuantization base, DataType type) {
+        if (config instanceof BertConfig bert) {
+            return new BertTrainingEncoder(bert, weights, lora, base, type);
+        }
+        return new ModernBertTrainingEncoder((ModernBertConfig) config, weights, lora, base, type);
+    }
+
+    /**
+     * Runs the encoder, saving what backward needs in {@code reuse} when it fits the batch (else in a
+     * new pass, and {@code reuse} is closed: callers hand over a pass they no longer need).
+     *
+     * @param tokenTypeIds [B, T]; ignored by architectures without token types
+     */
+    Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse);
+
+    /** The same last_hidden_state in a pass that keeps only two layers' activations and cannot be back-propagated. */
+    Pass forwardInference(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse);
+
+    /** Adds the adapters' gradients for dL/d(last_hidden_state) {@code dHidden} [B·T, H] of {@code pass}. */
+    void backward(Pass pass, INDArray dHidden);
+
+    ModelConfig modelConfig();
+
+    DataType dataType();
+
+    /** The trainable matrices by {@code <module path>.lora_A.weight} / {@code .lora_B.weight}, in module order. */
+    Map<String, INDArray> parameters();
+
+    /** Gradient buffers with the names of {@link #parameters()}; {@link #backward} adds into them. */
+    Map<String, INDArray> gradients();
+
+    void zeroGradients();
+
+    /** The adapters with the current parameter values, as float32 (for saving in PEFT's layout). */
+    LoraModel currentAdapters();
+
+    /** Bytes the base linear weights keep resident, and how many parameters they hold. */
+    long baseLinearBytes();
+
+    long baseLinearParameters();
+
+    /** Bytes of the shared dense scratch buffers (one per weight shape). */
+    long scratchBytes();
+}
