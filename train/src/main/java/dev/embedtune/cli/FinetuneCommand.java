@@ -122,8 +122,9 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "LoRA dropout; only 0 is supported, the training step applies no dropout (default: ${DEFAULT-VALUE}).")
     double loraDropout;
 
-    @Option(names = "--targets", split = ",", defaultValue = "query,key,value,dense", paramLabel = "MODULE",
-            description = "Module names that get adapters (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--targets", split = ",", defaultValue = LoraConfig.ALL_LINEAR, paramLabel = "MODULE",
+            description = "Module names that get adapters, PEFT-style: last names (BERT query,key,value,dense; "
+                    + "ModernBERT Wqkv,Wo,Wi), module paths, or all-linear (default: ${DEFAULT-VALUE}).")
     List<String> targets;
 
     @Option(names = "--loss", defaultValue = "mnrl", paramLabel = "NAME",

@@ -96,8 +96,9 @@ public final class HpoCommand implements Callable<Integer> {
             description = "When the space has no lora_alpha (default: ${DEFAULT-VALUE}).")
     double loraAlpha;
 
-    @Option(names = "--targets", split = ",", defaultValue = "query,key,value,dense", paramLabel = "MODULE",
-            description = "Module names that get adapters (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--targets", split = ",", defaultValue = LoraConfig.ALL_LINEAR, paramLabel = "MODULE",
+            description = "Module names that get adapters, PEFT-style: last names (BERT query,key,value,dense; "
+                    + "ModernBERT Wqkv,Wo,Wi), module paths, or all-linear (default: ${DEFAULT-VALUE}).")
     List<String> targets;
 
     @Option(names = "--loss", defaultValue = "mnrl", paramLabel = "NAME", description = "When the space has no loss (default: ${DEFAULT-VALUE}).")

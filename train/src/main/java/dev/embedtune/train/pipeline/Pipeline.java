@@ -137,7 +137,7 @@ public final class Pipeline {
                 config.resumeFromCheckpoint() == null ? "" : ", resuming from " + config.resumeFromCheckpoint());
         out.flush();
         FineTuneJob.Settings settings = new FineTuneJob.Settings(modelDir,
-                new LoraConfig(config.loraR(), config.loraAlpha(), 0, LoraConfig.BERT_DEFAULT_TARGETS, false),
+                new LoraConfig(config.loraR(), config.loraAlpha(), 0, List.of(LoraConfig.ALL_LINEAR), false),
                 config.quantization(), config.loss(), config.dims(), config.maxLength());
         FineTuneJob job = FineTuneJob.prepare(settings, config.training());
         TrainResult trained = job.train(mined.dataset(), evaluation, null, config.resumeFromCheckpoint());

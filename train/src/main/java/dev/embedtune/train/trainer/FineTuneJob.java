@@ -96,9 +96,9 @@ public final class FineTuneJob {
             }
         }
 
-        /** MNRL, NF4, r 16, alpha 32, no dropout, every BERT linear, no Matryoshka, the model's max length. */
+        /** MNRL, NF4, r 16, alpha 32, no dropout, every linear (all-linear), no Matryoshka, the model's max length. */
         public static Settings defaults(Path baseModel) {
-            return new Settings(baseModel, new LoraConfig(16, 32, 0, LoraConfig.BERT_DEFAULT_TARGETS, false),
+            return new Settings(baseModel, new LoraConfig(16, 32, 0, List.of(LoraConfig.ALL_LINEAR), false),
                     BaseQuantization.NF4, "mnrl", List.of(), null);
         }
 

@@ -1,15 +1,14 @@
 package dev.embedtune.train.trainer;
 
 import dev.embedtune.model.TextEncoder;
-import dev.embedtune.model.bert.BertEncoder;
-import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.EncoderWeights;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraModel;
 import dev.embedtune.model.safetensors.TensorSource;
 import dev.embedtune.model.st.ModelDirectory;
 import dev.embedtune.model.training.BaseQuantization;
-import dev.embedtune.model.training.BertTrainingEncoder;
+import dev.embedtune.model.training.TrainingEncoder;
 import dev.embedtune.model.training.TrainablePooling;
 import dev.embedtune.tokenizer.BatchEncoding;
 import dev.embedtune.tokenizer.Tokenizer;
@@ -32,21 +31,21 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * A sentence-transformers BERT model from a model directory with LoRA adapters on its linear
- * layers, base weights dense or quantised (QLoRA): tokenise each column, run the hand-written
- * training encoder, pool (and normalise, when the model has a Normalize module), apply the loss,
- * and back-propagate into the adapters.
+ * A sentence-transformers model (BERT or ModernBERT) from a model directory with LoRA adapters on
+ * its linear layers, base weights dense or quantised (QLoRA): tokenise each column, run the
+ * hand-written training encoder, pool (and normalise, when the model has a Normalize module), apply
+ * the loss, and back-propagate into the adapters.
  */
 public final class LoraTrainingModel implements TrainableModel {
     private final ModelDirectory model;
     private final Tokenizer tokenizer;
-    private final BertTrainingEncoder encoder;
+    private final TrainingEncoder encoder;
     private final TrainablePooling pooling;
     private final String baseModelName;
-    private final List<BertTrainingEncoder.Pass> passes = new ArrayList<>();
-    private BertTrainingEncoder.Pass miniBatchPass;   // GradCache: the one pass of a mini-batch
+    private final List<TrainingEncoder.Pass> passes = new ArrayList<>();
+    private TrainingEncoder.Pass miniBatchPass;   // GradCache: the one pass of a mini-batch
 
-    private LoraTrainingModel(ModelDirectory model, Tokenizer tokenizer, BertTrainingEncoder encoder, String baseModelName) {
+    private LoraTrainingModel(ModelDirectory model, Tokenizer tokenizer, TrainingEncoder encoder, String baseModelName) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.encoder = encoder;
@@ -68,19 +67,17 @@ public final class LoraTrainingModel implements TrainableModel {
                     + " (BertTrainingEncoder) applies no dropout, so it would be silently ignored; use 0");
         }
         ModelDirectory md = ModelDirectory.read(modelDir);
-        BertConfig config = md.bertConfig();
-        return fromAdapters(md, LoraModel.init(config, lora, seed), base, maxLength);
+        return fromAdapters(md, LoraModel.init(md.config(), lora, seed), base, maxLength);
     }
 
     /** The base model with the given adapters (e.g. loaded from a PEFT directory). */
     public static LoraTrainingModel fromAdapters(ModelDirectory md, LoraModel adapters, BaseQuantization base,
             Integer maxLength) throws IOException {
-        BertConfig config = md.bertConfig();
         Map<String, INDArray> weights;
         try (TensorSource source = md.openWeights()) {
-            weights = BertEncoder.readWeights(config, source, md.transformerDir());
+            weights = EncoderWeights.read(md.config(), source, md.transformerDir());
         }
-        BertTrainingEncoder encoder = new BertTrainingEncoder(config, weights, adapters, base, DataType.FLOAT);
+        TrainingEncoder encoder = TrainingEncoder.create(md.config(), weights, adapters, base, DataType.FLOAT);
         return new LoraTrainingModel(md, Embedder.tokenizer(md, maxLength), encoder, md.dir().toString());
     }
 
@@ -93,7 +90,7 @@ public final class LoraTrainingModel implements TrainableModel {
         return model;
     }
 
-    public BertTrainingEncoder trainingEncoder() {
+    public TrainingEncoder trainingEncoder() {
         return encoder;
     }
 
@@ -135,11 +132,11 @@ public final class LoraTrainingModel implements TrainableModel {
         }
         List<INDArray> embeddings = new ArrayList<>();
         List<TrainablePooling.Saved> saved = new ArrayList<>();
-        List<BertTrainingEncoder.Pass> used = new ArrayList<>();
+        List<TrainingEncoder.Pass> used = new ArrayList<>();
         for (int c = 0; c < columns.size(); c++) {
             BatchEncoding enc = columns.get(c);
-            BertTrainingEncoder.Pass reuse = c < passes.size() ? passes.get(c) : null;
-            BertTrainingEncoder.Pass pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), reuse);
+            TrainingEncoder.Pass reuse = c < passes.size() ? passes.get(c) : null;
+            TrainingEncoder.Pass pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), reuse);
             if (c < passes.size()) {
                 passes.set(c, pass);
             } else {
@@ -184,7 +181,7 @@ public final class LoraTrainingModel implements TrainableModel {
             List<INDArray> parts = new ArrayList<>();
             for (int begin = 0; begin < rows; begin += miniBatch) {
                 int end = Math.min(rows, begin + miniBatch);
-                BertTrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
+                TrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
                 parts.add(pooling.forward(pass.hidden(), pass.keyMask(), new TrainablePooling.Saved()).dup());
             }
             embeddings.add(parts.size() == 1 ? parts.get(0) : Nd4j.vstack(parts.toArray(INDArray[]::new)));
@@ -198,7 +195,7 @@ public final class LoraTrainingModel implements TrainableModel {
             INDArray gradient = value.gradient(c);
             for (int begin = 0; begin < enc.inputIds().length; begin += miniBatch) {
                 int end = Math.min(enc.inputIds().length, begin + miniBatch);
-                BertTrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
+                TrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
                 TrainablePooling.Saved saved = new TrainablePooling.Saved();
                 pooling.forward(pass.hidden(), pass.keyMask(), saved);
                 INDArray dEmbedding = gradient.get(NDArrayIndex.interval(begin, end), NDArrayIndex.all()).mul(lossScale);
@@ -209,7 +206,7 @@ public final class LoraTrainingModel implements TrainableModel {
     }
 
     /** Forward of rows [begin, end) of a tokenised column in the one reused mini-batch pass. */
-    private BertTrainingEncoder.Pass miniBatchForward(BatchEncoding enc, int begin, int end) {
+    private TrainingEncoder.Pass miniBatchForward(BatchEncoding enc, int begin, int end) {
         int[][] ids = Arrays.copyOfRange(enc.inputIds(), begin, end);
         int[][] mask = Arrays.copyOfRange(enc.attentionMask(), begin, end);
         int[][] types = Arrays.copyOfRange(enc.tokenTypeIds(), begin, end);
@@ -220,7 +217,7 @@ public final class LoraTrainingModel implements TrainableModel {
     /** Rows of the largest forward pass this model keeps activations for (memory bound of a step). */
     long largestPassRows() {
         long rows = miniBatchPass == null ? 0 : miniBatchPass.batch();
-        for (BertTrainingEncoder.Pass p : passes) {
+        for (TrainingEncoder.Pass p : passes) {
             rows = Math.max(rows, p.batch());
         }
         return rows;
@@ -246,7 +243,7 @@ public final class LoraTrainingModel implements TrainableModel {
         float[][] out = new float[texts.size()][];
         Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
         Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
-        BertTrainingEncoder.Pass pass = null;
+        TrainingEncoder.Pass pass = null;
         for (int start = 0; start < order.length; start += 32) {
             int end = Math.min(order.length, start + 32);
             List<String> batch = new ArrayList<>();

@@ -3,8 +3,10 @@ package dev.embedtune.train.trainer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.embedtune.model.bert.BertWeights;
+import dev.embedtune.model.EncoderWeights;
 import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.config.ModelConfig;
+import dev.embedtune.model.config.ModernBertConfig;
 import dev.embedtune.model.safetensors.SafetensorsWriter;
 import dev.embedtune.model.st.ModelDirectoryWriter;
 import dev.embedtune.model.st.PoolingConfig;
@@ -37,6 +39,52 @@ public final class TinyModelDir {
 
     /** Writes the model into {@code dir} with weights drawn from {@code seed}; returns {@code dir}. */
     public static Path write(Path dir, long seed) throws IOException {
+        ObjectNode tok = tokenizer();
+        List<String> vocab = vocab(tok.path("model").path("vocab"));
+        BertConfig config = new BertConfig(vocab.size(), HIDDEN, 2, 4, 64, "gelu", 0.1, 0.1, 64, 2, 0.02, 1e-12, 0);
+        write(dir, config, EncoderWeights.shapes(config), tok, vocab, seed);
+        return dir;
+    }
+
+    /**
+     * A tiny random ModernBERT the same way (with MiniLM's WordPiece tokenizer standing in for
+     * ModernBERT's BPE: the architecture is what is under test): hidden 32, 3 layers (0 and 2 global,
+     * 1 local with a window of ±4), 4 heads, GeGLU 48, no biases.
+     */
+    public static Path writeModernBert(Path dir, long seed) throws IOException {
+        ObjectNode tok = tokenizer();
+        List<String> vocab = vocab(tok.path("model").path("vocab"));
+        ModernBertConfig config = new ModernBertConfig(vocab.size(), HIDDEN, 48, 3, 4, "gelu", 64, 0.02, 1e-5, false,
+                0, 102, 101, 101, 102, 160000, false, 0, 2, 8, 10000, 0, false, 0);
+        write(dir, config, EncoderWeights.shapes(config), tok, vocab, seed);
+        return dir;
+    }
+
+    private static void write(Path dir, ModelConfig config, Map<String, long[]> shapes, ObjectNode tok, List<String> vocab,
+            long seed) throws IOException {
+        Random random = new Random(seed);
+        SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
+        shapes.forEach((name, shape) -> {
+            long n = 1;
+            for (long s : shape) {
+                n *= s;
+            }
+            float[] v = new float[(int) n];
+            boolean norm = name.contains("LayerNorm") || name.contains("norm.");
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (random.nextGaussian() * (norm ? 0.1 : 0.2)) + (norm && name.endsWith(".weight") ? 1f : 0f);
+            }
+            weights.addFloats(name, v, shape);
+        });
+        ModelDirectoryWriter.write(dir, new ModelDirectoryWriter.Contents(config, JSON.writeValueAsBytes(tok),
+                Map.of("do_lower_case", true, "tokenizer_class", "BertTokenizer", "model_max_length", 32),
+                Map.of("cls_token", "[CLS]", "sep_token", "[SEP]", "pad_token", "[PAD]", "unk_token", "[UNK]",
+                        "mask_token", "[MASK]"),
+                vocab, PoolingConfig.of(PoolingConfig.Mode.MEAN, HIDDEN), true, new SentenceBertConfig(32, false),
+                SentenceTransformersConfig.DEFAULT), weights);
+    }
+
+    private static ObjectNode tokenizer() throws IOException {
         ObjectNode tok;
         try (InputStream in = TinyModelDir.class.getClassLoader().getResourceAsStream(TOKENIZER_RESOURCE)) {
             if (in == null) {
@@ -47,30 +95,7 @@ public final class TinyModelDir {
         }
         tok.putNull("truncation");
         tok.putNull("padding");
-        List<String> vocab = vocab(tok.path("model").path("vocab"));
-        BertConfig config = new BertConfig(vocab.size(), HIDDEN, 2, 4, 64, "gelu", 0.1, 0.1, 64, 2, 0.02, 1e-12, 0);
-        Random random = new Random(seed);
-        SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
-        for (String name : BertWeights.names(config)) {
-            long[] shape = BertWeights.shape(config, name);
-            long n = 1;
-            for (long s : shape) {
-                n *= s;
-            }
-            float[] v = new float[(int) n];
-            boolean norm = name.contains("LayerNorm");
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (random.nextGaussian() * (norm ? 0.1 : 0.2)) + (name.endsWith("LayerNorm.weight") ? 1f : 0f);
-            }
-            weights.addFloats(name, v, shape);
-        }
-        ModelDirectoryWriter.write(dir, new ModelDirectoryWriter.Contents(config, JSON.writeValueAsBytes(tok),
-                Map.of("do_lower_case", true, "tokenizer_class", "BertTokenizer", "model_max_length", 32),
-                Map.of("cls_token", "[CLS]", "sep_token", "[SEP]", "pad_token", "[PAD]", "unk_token", "[UNK]",
-                        "mask_token", "[MASK]"),
-                vocab, PoolingConfig.of(PoolingConfig.Mode.MEAN, HIDDEN), true, new SentenceBertConfig(32, false),
-                SentenceTransformersConfig.DEFAULT), weights);
-        return dir;
+        return tok;
     }
 
     private static List<String> vocab(JsonNode vocab) {
