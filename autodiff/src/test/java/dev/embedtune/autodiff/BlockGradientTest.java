@@ -167,4 +167,79 @@ class BlockGradientTest {
         // padded keys get no probability, and so no gradient
         assertTrue(probs.getDouble(1, 0, 2, 3) == 0 && dk.getDouble(1 * t + 3, 0) == 0, "padded keys must be ignored");
     }
+
+    @Test
+    void attentionWithSlidingWindowMask() {
+        // ModernBERT's local layers: a [B, T, T] mask, window ±1, item 1 padded after 3 tokens (its
+        // padded queries see the tokens in their window and themselves)
+        Nd4j.getRandom().setSeed(seed);
+        int b = 2, t = 5, heads = 2, h = 8;
+        int[] lengths = {5, 3};
+        double[][][] m = new double[b][t][t];
+        for (int i = 0; i < b; i++) {
+            for (int q = 0; q < t; q++) {
+                for (int key = 0; key < t; key++) {
+                    boolean visible = key < lengths[i] && Math.abs(q - key) <= 1 || q == key;
+                    m[i][q][key] = visible ? 1 : 0;
+                }
+            }
+        }
+        INDArray mask = Nd4j.createFromArray(m);
+        Attention attention = new Attention(heads);
+        INDArray q = random(b * t, h), k = random(b * t, h), v = random(b * t, h), rr = random(b * t, h);
+        INDArray probs = Nd4j.create(DataType.DOUBLE, b, heads, t, t), context = Nd4j.create(DataType.DOUBLE, b * t, h);
+        attention.forward(q, k, v, mask, probs, context);
+        INDArray dq = q.ulike(), dk = k.ulike(), dv = v.ulike();
+        attention.backward(q, k, v, probs, rr, Nd4j.create(DataType.DOUBLE, b, heads, t, t), dq, dk, dv);
+        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("q", q, "k", k, "v", v));
+        assertClose(GradientCheck.check(params, Map.of("q", dq, "k", dk, "v", dv), () -> {
+            attention.forward(q, k, v, mask, probs, context);
+            return weightedSum(context, rr);
+        }, 40, EPS, FLOOR, seed), "sliding-window attention");
+        // keys outside the window get no probability
+        assertTrue(probs.getDouble(0, 1, 0, 2) == 0 && probs.getDouble(0, 1, 4, 2) == 0 && probs.getDouble(1, 0, 1, 3) == 0,
+                "keys outside the window or padded must be ignored");
+    }
+
+    /**
+     * A whole ModernBERT layer, with and without attn_norm (layer 0 has none), on a sliding-window
+     * mask: the input gradient and one adapter's gradients (on Wqkv, whose backward joins the RoPE'd
+     * q and k with v).
+     */
+    @Test
+    void modernBertLayerInputAndAdapterGradients() {
+        for (boolean attentionNorm : new boolean[] {false, true}) {
+            Nd4j.getRandom().setSeed(seed);
+            int b = 2, t = 4, heads = 2, h = 8, inner = 6, r = 2;
+            Map<String, INDArray> params = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
+            WeightScratch scratch = new WeightScratch(DataType.DOUBLE);
+            LoraLinear wqkv = loraLinear(FrozenWeight.dense(random(3 * h, h).muli(0.5)), params, grads, r);
+            LoraLinear wo = new LoraLinear(FrozenWeight.dense(random(h, h).muli(0.5)), null, null, null, null, null, 0, scratch);
+            LoraLinear wi = new LoraLinear(FrozenWeight.dense(random(2 * inner, h).muli(0.5)), null, null, null, null, null, 0, scratch);
+            LoraLinear mlpWo = new LoraLinear(FrozenWeight.dense(random(h, inner).muli(0.5)), null, null, null, null, null, 0, scratch);
+            LayerNorm attnNorm = attentionNorm ? new LayerNorm(random(h).addi(1), null, 1e-5) : null;
+            ModernBertLayer layer = new ModernBertLayer(attnNorm, wqkv, wo, new LayerNorm(random(h).addi(1), null, 1e-5), wi,
+                    mlpWo, heads);
+            double[][][] m = new double[b][t][t];
+            for (int i = 0; i < b; i++) {
+                for (int q = 0; q < t; q++) {
+                    for (int key = 0; key < t; key++) {
+                        m[i][q][key] = (key < (i == 0 ? t : 3) && Math.abs(q - key) <= 1) || q == key ? 1 : 0;
+                    }
+                }
+            }
+            INDArray mask = Nd4j.createFromArray(m);
+            INDArray[] rope = Rope.tables(DataType.DOUBLE, t, h / heads, 10000.0);
+            ModernBertLayer.Activations act = new ModernBertLayer.Activations(DataType.DOUBLE, b, t, h, inner, heads, r, true);
+            INDArray x = random(b * t, h).muli(2), rr = random(b * t, h), dx = x.ulike();
+            params.put("x", x);
+            layer.forward(x, mask, rope[0], rope[1], act);
+            layer.backward(rr, dx, rope[0], rope[1], act);
+            grads.put("x", dx);
+            assertClose(GradientCheck.check(params, grads, () -> {
+                layer.forward(x, mask, rope[0], rope[1], act);
+                return weightedSum(act.output(), rr);
+            }, 40, EPS, FLOOR, seed), "ModernBERT layer" + (attentionNorm ? " with attn_norm" : " without attn_norm"));
+        }
+    }
 }
