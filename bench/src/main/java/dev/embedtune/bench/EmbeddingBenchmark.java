@@ -6,7 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.bert.BertEncoder;
-import dev.embedtune.model.bert.LayerwiseBertEncoder;
+import dev.embedtune.model.embed.LayerwiseEncoder;
 import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.model.onnx.BuiltinModel;
 import dev.embedtune.model.onnx.ModelCache;
@@ -68,7 +68,7 @@ public class EmbeddingBenchmark {
     static final int BATCH = 32, PASSAGES = 128, CHECKED = 8;
 
     private BertEncoder ours;
-    private LayerwiseBertEncoder layerwise, nf4;
+    private LayerwiseEncoder layerwise, nf4;
     private OrtEnvironment env;
     private OrtSession ort;
     private Tokenizer tokenizer;
@@ -121,10 +121,10 @@ public class EmbeddingBenchmark {
             ours = BertEncoder.load(md.bertConfig(), w, dir);
         }
         try (TensorSource w = md.openWeights()) {
-            layerwise = LayerwiseBertEncoder.load(md.bertConfig(), w, dir, BaseQuantization.NONE);
+            layerwise = LayerwiseEncoder.load(md.bertConfig(), w, dir, BaseQuantization.NONE);
         }
         try (TensorSource w = md.openWeights()) {
-            nf4 = LayerwiseBertEncoder.load(md.bertConfig(), w, dir, BaseQuantization.NF4);
+            nf4 = LayerwiseEncoder.load(md.bertConfig(), w, dir, BaseQuantization.NF4);
         }
         env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();

@@ -3,10 +3,6 @@ package dev.embedtune.model.embed;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.TextEncoder;
 import dev.embedtune.model.Encoder;
-import dev.embedtune.model.bert.LayerwiseBertEncoder;
-import dev.embedtune.model.config.BertConfig;
-import dev.embedtune.model.config.ModernBertConfig;
-import dev.embedtune.model.modernbert.ModernBertEncoder;
 import dev.embedtune.model.pooling.Pooling;
 import dev.embedtune.model.safetensors.TensorSource;
 import dev.embedtune.model.st.ModelDirectory;
@@ -76,23 +72,15 @@ public final class Embedder implements TextEncoder {
 
     /**
      * @param base {@link BaseQuantization#NONE} for float32 weights; a block-quantised format (e.g.
-     *             {@code BaseQuantization.parse("nf4")}) keeps BERT's linear weights packed (BERT only)
+     *             {@code BaseQuantization.parse("nf4")}) keeps the encoder's linear weights packed
      */
     public static Embedder load(Path dir, Options options, BaseQuantization base) throws IOException {
         ModelDirectory md = ModelDirectory.read(dir);
         Encoder encoder;
         try (TensorSource weights = md.openWeights()) {
-            if (md.config() instanceof ModernBertConfig modern) {
-                if (base.quantized()) {
-                    throw new ModelFormatException(md.transformerDir(),
-                            "quantised inference is implemented for BERT models only; this is ModernBERT: load it with --quantize none");
-                }
-                encoder = ModernBertEncoder.load(modern, weights, md.transformerDir());
-            } else {
-                // BERT runs the layer-by-layer forward (the training step's, with the CPU kernels):
-                // about twice the SameDiff graph's speed here, and it takes quantised weights too.
-                encoder = LayerwiseBertEncoder.load((BertConfig) md.config(), weights, md.transformerDir(), base);
-            }
+            // The layer-by-layer forward (the training step's, with the CPU kernels): about twice the
+            // SameDiff graph's speed for BERT here, and it takes quantised weights too.
+            encoder = LayerwiseEncoder.load(md.config(), weights, md.transformerDir(), base);
         }
         Tokenizer tok = tokenizer(md, options.maxLength());
         return new Embedder(md, encoder, tok, options);
