@@ -11,8 +11,13 @@ import java.util.List;
  * @param dropout       lora_dropout (applied to x before A during training)
  * @param targetModules module-name suffixes, PEFT-style: "query", "key", "value", "dense" (BERT)
  * @param useRslora     rank-stabilised scale alpha/√r instead of alpha/r (https://arxiv.org/abs/2312.03732)
+ * @param bias          which biases train too ({@link LoraBias}; PEFT's {@code bias})
+ * @param modulesToSave modules trained in full and saved with the adapter (PEFT's {@code modules_to_save});
+ *                      LayerNorm modules only here, matched as PEFT does: the module name or its last part(s),
+ *                      e.g. "LayerNorm" for all of them, "embeddings.LayerNorm" for one
  */
-public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora,
+        LoraBias bias, List<String> modulesToSave) {
 
     public static final List<String> BERT_DEFAULT_TARGETS = List.of("query", "key", "value", "dense");
 
@@ -30,6 +35,25 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
             throw new IllegalArgumentException("target_modules is empty");
         }
         targetModules = List.copyOf(targetModules);
+        bias = bias == null ? LoraBias.NONE : bias;
+        modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
+    }
+
+    /** No bias and no module trains beside the adapters. */
+    public LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+        this(r, alpha, dropout, targetModules, useRslora, LoraBias.NONE, List.of());
+    }
+
+    public LoraConfig withBias(LoraBias v) {
+        return new LoraConfig(r, alpha, dropout, targetModules, useRslora, v, modulesToSave);
+    }
+
+    public LoraConfig withModulesToSave(List<String> v) {
+        return new LoraConfig(r, alpha, dropout, targetModules, useRslora, bias, v);
+    }
+
+    public LoraConfig withDropout(double v) {
+        return new LoraConfig(r, alpha, v, targetModules, useRslora, bias, modulesToSave);
     }
 
     /** alpha / r, or alpha / √r with rsLoRA. */
@@ -41,5 +65,10 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
     public boolean targets(String modulePath) {
         String last = modulePath.substring(modulePath.lastIndexOf('.') + 1);
         return targetModules.contains(last) || targetModules.contains(modulePath);
+    }
+
+    /** Whether a module path is in modules_to_save: PEFT matches the whole path or a dotted suffix of it. */
+    public boolean saves(String modulePath) {
+        return modulesToSave.stream().anyMatch(m -> modulePath.equals(m) || modulePath.endsWith("." + m));
     }
 }
