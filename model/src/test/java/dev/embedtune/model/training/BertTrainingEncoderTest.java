@@ -44,6 +44,31 @@ class BertTrainingEncoderTest {
         assertTrue(diff < 1e-5, "max |difference| " + diff);
     }
 
+    /** Trained biases and LayerNorms of a loaded adapter (bias "all", modules_to_save LayerNorm) are what the forward uses. */
+    @Test
+    void forwardUsesTheAdaptersTrainedBaseTensors() {
+        Map<String, INDArray> weights = TinyBert.weights(TinyBert.CONFIG, 7);
+        LoraModel tiny = TinyBert.lora(TinyBert.CONFIG, 4, 8);
+        LoraConfig c = tiny.config().withBias(LoraBias.ALL).withModulesToSave(List.of("LayerNorm"));
+        Map<String, INDArray> trained = new java.util.LinkedHashMap<>();
+        Nd4j.getRandom().setSeed(9);
+        TrainedBaseTensors.names(TinyBert.CONFIG, c).forEach(n ->
+                trained.put(n, weights.get(n).add(Nd4j.randn(DataType.FLOAT, weights.get(n).shape()).muli(0.1))));
+        LoraModel lora = new LoraModel(c, tiny.adapters(), trained);
+        int[][][] in = TinyBert.batch(new int[] {9, 4, 1}, 9, 9);
+        INDArray expected = BertEncoder.fromWeights(TinyBert.CONFIG, weights, lora).forward(in[0], in[1], in[2]);
+        BertTrainingEncoder encoder = new BertTrainingEncoder(TinyBert.CONFIG, weights, lora, BaseQuantization.NONE, DataType.FLOAT);
+        INDArray hidden = encoder.forward(in[0], in[1], in[2], null).hidden().reshape(3, 9, TinyBert.CONFIG.hiddenSize());
+        // float32, the same ops in another order: 1e-5 absolute on values of order 1
+        double diff = Nd4j.math().abs(hidden.sub(expected)).maxNumber().doubleValue();
+        assertTrue(diff < 1e-5, "max |difference| " + diff);
+        INDArray baseOnly = BertEncoder.fromWeights(TinyBert.CONFIG, weights, tiny).forward(in[0], in[1], in[2]);
+        assertTrue(Nd4j.math().abs(baseOnly.sub(expected)).maxNumber().doubleValue() > 1e-3, "the trained tensors must matter");
+        // the training copies are the adapter's values, and the caller's weights are untouched
+        assertEquals(trained.get("embeddings.LayerNorm.weight"), encoder.parameters().get("embeddings.LayerNorm.weight"));
+        assertEquals(trained.keySet(), encoder.currentAdapters().baseTensors().keySet());
+    }
+
     @ParameterizedTest
     @EnumSource(value = PoolingConfig.Mode.class)
     void loraGradientsMatchFiniteDifferences(PoolingConfig.Mode mode) {
