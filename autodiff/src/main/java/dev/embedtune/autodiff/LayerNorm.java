@@ -4,19 +4,39 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * LayerNorm over the last axis of {@code [M, H]} with frozen γ and β (β null for a norm without
- * bias, as ModernBERT's):
- * {@code x̂ = (x − mean) / √(var + eps)}, {@code y = x̂·γ + β}. Backward (γ frozen, so only dx):
- * <pre>  g = dy·γ;   dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))</pre>
+ * LayerNorm over the last axis of {@code [M, H]} (β null for a norm without bias, as ModernBERT's):
+ * {@code x̂ = (x − mean) / √(var + eps)}, {@code y = x̂·γ + β}. Backward:
+ * <pre>
+ *   g = dy·γ;   dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))
+ *   dγ += Σ_rows dy ⊙ x̂;   dβ += Σ_rows dy          (only when γ, β train)
+ * </pre>
  */
 public final class LayerNorm {
-    private final INDArray gamma, beta;
+    private final INDArray gamma, beta, gradGamma, gradBeta;
     private final double eps;
 
+    /** A frozen LayerNorm. */
     public LayerNorm(INDArray gamma, INDArray beta, double eps) {
+        this(gamma, beta, null, null, eps);
+    }
+
+    /**
+     * @param gradGamma, gradBeta [H] buffers the parameter gradients accumulate into, or null when frozen
+     *                  (gradBeta also null when there is no β)
+     */
+    public LayerNorm(INDArray gamma, INDArray beta, INDArray gradGamma, INDArray gradBeta, double eps) {
+        if (gradGamma == null ? gradBeta != null : (gradBeta == null) != (beta == null)) {
+            throw new IllegalArgumentException("γ and β train together: give both gradient buffers (β's only when there is a β) or neither");
+        }
         this.gamma = gamma;
         this.beta = beta;
+        this.gradGamma = gradGamma;
+        this.gradBeta = gradBeta;
         this.eps = eps;
+    }
+
+    public boolean trainable() {
+        return gradGamma != null;
     }
 
     /**
@@ -41,10 +61,19 @@ public final class LayerNorm {
     /**
      * @param xHat, rstd as saved by forward
      * @param dy [M, H] dL/dy
-     * @param dx [M, H] receives dL/dx (must not be dy)
+     * @param dx [M, H] receives dL/dx (must not be dy), or null when only γ and β need gradients
      * @param work [M, H] scratch, overwritten
      */
     public void backward(INDArray xHat, INDArray rstd, INDArray dy, INDArray dx, INDArray work) {
+        if (gradGamma != null) {
+            gradGamma.addi(work.assign(dy).muli(xHat).sum(0));
+            if (gradBeta != null) {
+                gradBeta.addi(dy.sum(0));
+            }
+        }
+        if (dx == null) {
+            return;
+        }
         INDArray g = dx.assign(dy).muliRowVector(gamma);
         INDArray meanG = g.mean(true, 1);
         INDArray meanGx = work.assign(g).muli(xHat).mean(true, 1);

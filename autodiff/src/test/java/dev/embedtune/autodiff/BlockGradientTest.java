@@ -65,6 +65,95 @@ class BlockGradientTest {
         }, 40, EPS, FLOOR, seed), "LoRA linear");
     }
 
+    /**
+     * LoRA dropout (a fixed mask, so the loss is a smooth function of x, A, B and the bias) and a
+     * trainable bias: x, A, B and b against finite differences.
+     */
+    @Test
+    void loraLinearWithDropoutAndTrainableBias() {
+        Nd4j.getRandom().setSeed(seed);
+        int m = 7, r = 3, in = 10, out = 6;
+        FrozenWeight w = FrozenWeight.dense(random(out, in));
+        INDArray a = random(r, in), b = random(out, r), bias = random(out);
+        INDArray ga = a.ulike(), gb = b.ulike(), gBias = Nd4j.zeros(DataType.DOUBLE, out);
+        LoraLinear linear = new LoraLinear(w, bias, gBias, a, b, ga, gb, 2.0, new WeightScratch(DataType.DOUBLE));
+        INDArray x = random(m, in), rr = random(m, out), mask = Nd4j.create(DataType.DOUBLE, m, in);
+        dev.embedtune.autodiff.kernels.DropoutMask.fill(mask, 0.3, new long[] {seed}, 1);
+        assertTrue(mask.eq(0).castTo(DataType.INT).sumNumber().intValue() > 0, "the mask must drop something");
+        INDArray y = Nd4j.create(DataType.DOUBLE, m, out), xa = Nd4j.create(DataType.DOUBLE, m, r), work = x.ulike();
+        linear.forward(x, y, xa, mask, work);
+        INDArray dx = x.ulike();
+        linear.backward(x, xa, rr, dx, false, Nd4j.create(DataType.DOUBLE, m, r), mask, work);
+        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("x", x, "A", a, "B", b, "bias", bias));
+        Map<String, INDArray> grads = Map.of("x", dx, "A", ga, "B", gb, "bias", gBias);
+        assertClose(GradientCheck.check(params, grads, () -> {
+            linear.forward(x, y, xa, mask, work);
+            return weightedSum(y, rr);
+        }, 40, EPS, FLOOR, seed), "LoRA linear with dropout");
+        // hand-computed: y = x·Wᵀ + b + 2·((x ⊙ m)·Aᵀ)·Bᵀ, with W from the frozen weight
+        linear.forward(x, y, xa, mask, work);
+        INDArray dense = Nd4j.create(DataType.DOUBLE, out, in);
+        w.writeTo(dense);
+        INDArray expected = x.mmul(dense.transpose()).addiRowVector(bias).addi(x.mul(mask).mmul(a.transpose()).mmul(b.transpose()).muli(2));
+        double diff = Nd4j.math().abs(expected.sub(y)).maxNumber().doubleValue();
+        assertTrue(diff < 1e-12, "PEFT's formula in double: max |difference| " + diff);
+    }
+
+    @Test
+    void layerNormParameterGradients() {
+        Nd4j.getRandom().setSeed(seed);
+        int m = 5, h = 8;
+        INDArray gamma = random(h), beta = random(h), gg = Nd4j.zeros(DataType.DOUBLE, h), gb = Nd4j.zeros(DataType.DOUBLE, h);
+        LayerNorm norm = new LayerNorm(gamma, beta, gg, gb, 1e-12);
+        INDArray x = random(m, h).muli(3), rr = random(m, h);
+        INDArray xHat = Nd4j.create(DataType.DOUBLE, m, h), rstd = Nd4j.create(DataType.DOUBLE, m, 1),
+                y = Nd4j.create(DataType.DOUBLE, m, h), dx = Nd4j.create(DataType.DOUBLE, m, h);
+        norm.forward(x, xHat, rstd, y);
+        norm.backward(xHat, rstd, rr, dx, Nd4j.create(DataType.DOUBLE, m, h));
+        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("x", x, "gamma", gamma, "beta", beta));
+        assertClose(GradientCheck.check(params, Map.of("x", dx, "gamma", gg, "beta", gb), () -> {
+            norm.forward(x, xHat, rstd, y);
+            return weightedSum(y, rr);
+        }, 40, EPS, FLOOR, seed), "LayerNorm with γ, β");
+    }
+
+    @Test
+    void attentionWithProbabilityDropout() {
+        Nd4j.getRandom().setSeed(seed);
+        int b = 3, t = 5, heads = 2, h = 8;
+        Attention attention = new Attention(heads);
+        INDArray mask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}, {1, 0, 0, 0, 0}});
+        INDArray q = random(b * t, h), k = random(b * t, h), v = random(b * t, h), rr = random(b * t, h);
+        INDArray probs = Nd4j.create(DataType.DOUBLE, b, heads, t, t), context = Nd4j.create(DataType.DOUBLE, b * t, h);
+        INDArray drop = probs.ulike(), dProbs = probs.ulike();
+        dev.embedtune.autodiff.kernels.DropoutMask.fill(drop, 0.4, new long[] {seed, seed + 1, seed + 2}, 0);
+        attention.forward(q, k, v, mask, probs, context, drop, dProbs);
+        // hand-computed: C = (P ⊙ m)·V per batch row and head, with P from the undropped forward
+        INDArray plainProbs = probs.ulike(), plain = context.ulike();
+        attention.forward(q, k, v, mask, plainProbs, plain);
+        for (int i = 0; i < b; i++) {
+            for (int n = 0; n < heads; n++) {
+                INDArray p = plainProbs.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i), org.nd4j.linalg.indexing.NDArrayIndex.point(n));
+                INDArray m = drop.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i), org.nd4j.linalg.indexing.NDArrayIndex.point(n));
+                INDArray vh = v.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i * t, i * t + t),
+                        org.nd4j.linalg.indexing.NDArrayIndex.interval(n * h / heads, (n + 1) * h / heads));
+                INDArray ch = context.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i * t, i * t + t),
+                        org.nd4j.linalg.indexing.NDArrayIndex.interval(n * h / heads, (n + 1) * h / heads));
+                double diff = Nd4j.math().abs(p.mul(m).mmul(vh).sub(ch)).maxNumber().doubleValue();
+                assertTrue(diff < 1e-12, "C = (P ⊙ m)·V at row " + i + " head " + n + ": " + diff);
+            }
+        }
+        attention.forward(q, k, v, mask, probs, context, drop, dProbs);
+        INDArray dq = q.ulike(), dk = k.ulike(), dv = v.ulike();
+        attention.backward(q, k, v, probs, drop, rr, dProbs, dq, dk, dv);
+        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("q", q, "k", k, "v", v));
+        Map<String, INDArray> grads = Map.of("q", dq, "k", dk, "v", dv);
+        assertClose(GradientCheck.check(params, grads, () -> {
+            attention.forward(q, k, v, mask, probs, context, drop, dProbs);
+            return weightedSum(context, rr);
+        }, 40, EPS, FLOOR, seed), "attention with dropout");
+    }
+
     @Test
     void loraLinearOverDenseBase() {
         Nd4j.getRandom().setSeed(seed);

@@ -46,6 +46,11 @@ public final class EncoderWeights {
         return out;
     }
 
+    /** Whether a module path names a norm: BERT's {@code *LayerNorm}, ModernBERT's {@code *norm} (attn_norm, final_norm, …). */
+    public static boolean isNorm(String module) {
+        return module.endsWith("LayerNorm") || module.endsWith("norm");
+    }
+
     /** Reads every weight of {@code config}'s model from {@code weights} as float32, checking presence and shape. */
     public static Map<String, INDArray> read(ModelConfig config, TensorSource weights, Path source) throws IOException {
         Map<String, INDArray> w = new LinkedHashMap<>();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.embed.Embedder;
+import dev.embedtune.model.lora.LoraBias;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.training.BaseQuantization;
@@ -54,9 +55,10 @@ import picocli.CommandLine.Spec;
  * the {@code --config} file, and the options given on the command line. The config file holds
  * Hugging Face {@code TrainingArguments} keys ({@code learning_rate}, {@code num_train_epochs}, …,
  * see {@link TrainingArguments}) and may also hold this command's own keys {@code lora_r},
- * {@code lora_alpha}, {@code lora_dropout}, {@code target_modules}, {@code loss},
- * {@code matryoshka_dims}, {@code max_length} and {@code quantize}. Its {@code output_dir} is
- * replaced by {@code --out}.
+ * {@code lora_alpha}, {@code lora_dropout}, {@code target_modules}, {@code lora_bias} (PEFT's
+ * {@code bias}: none, all or lora_only), {@code modules_to_save} (LayerNorm modules), {@code model_dropout}
+ * (true/false), {@code loss}, {@code matryoshka_dims}, {@code max_length} and {@code quantize}. Its
+ * {@code output_dir} is replaced by {@code --out}.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune an embedding model with QLoRA (LoRA adapters over a quantised frozen base).",
@@ -79,7 +81,8 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE.yaml",
             description = "Training arguments (YAML or JSON, Hugging Face keys such as learning_rate, num_train_epochs), "
-                    + "plus lora_r, lora_alpha, lora_dropout, target_modules, loss, matryoshka_dims, max_length, quantize.")
+                    + "plus lora_r, lora_alpha, lora_dropout, target_modules, lora_bias, modules_to_save, model_dropout, loss, "
+                    + "matryoshka_dims, max_length, quantize.")
     Path config;
 
     @Option(names = "--columns", paramLabel = "SRC=ROLE,…",
@@ -119,8 +122,22 @@ public final class FinetuneCommand implements Callable<Integer> {
     double loraAlpha;
 
     @Option(names = "--lora-dropout", defaultValue = "0", paramLabel = "P",
-            description = "LoRA dropout; only 0 is supported, the training step applies no dropout (default: ${DEFAULT-VALUE}).")
+            description = "LoRA dropout on each adapter's input while training (default: ${DEFAULT-VALUE}).")
     double loraDropout;
+
+    @Option(names = "--lora-bias", defaultValue = "none", paramLabel = "none|all|lora_only",
+            description = "Biases that train too, as PEFT's bias: all (every bias, LayerNorm biases included) or those of "
+                    + "the adapted linears (default: ${DEFAULT-VALUE}).")
+    String loraBias;
+
+    @Option(names = "--modules-to-save", split = ",", paramLabel = "MODULE",
+            description = "LayerNorm modules trained in full and saved with the adapter, as PEFT's modules_to_save, e.g. "
+                    + "LayerNorm (all of BERT's) or norm (all of ModernBERT's) (default: none).")
+    List<String> modulesToSave;
+
+    @Option(names = "--no-model-dropout",
+            description = "Train without the model's own hidden and attention dropout (default: applied, as sentence-transformers does).")
+    boolean noModelDropout;
 
     @Option(names = "--targets", split = ",", defaultValue = LoraConfig.ALL_LINEAR, paramLabel = "MODULE",
             description = "Module names that get adapters, PEFT-style: last names (BERT query,key,value,dense; "
@@ -210,8 +227,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** This command's own keys in a --config file, besides TrainingArguments.KEYS. */
-    static final Set<String> OWN_KEYS = Set.of("lora_r", "lora_alpha", "lora_dropout", "target_modules", "loss",
-            "matryoshka_dims", "max_length", "quantize");
+    static final Set<String> OWN_KEYS = Set.of("lora_r", "lora_alpha", "lora_dropout", "target_modules", "lora_bias",
+            "modules_to_save", "model_dropout", "loss", "matryoshka_dims", "max_length", "quantize");
 
     /** What the trainer writes into an output directory; --overwrite deletes these and nothing else. */
     private static final Pattern OWN_OUTPUTS = Pattern.compile("checkpoint-\\d+(\\.tmp)?|final(\\.tmp)?|adapter|model|"
@@ -384,22 +401,27 @@ public final class FinetuneCommand implements Callable<Integer> {
                 ? (matryoshkaDims == null ? List.of() : matryoshkaDims) : f.integers("matryoshka_dims");
         int tokens = given.hasMatchedOption("--max-length") || !f.has("max_length") ? maxLength : f.integer("max_length");
         String quant = given.hasMatchedOption("--quantize") || !f.has("quantize") ? quantize : f.text("quantize");
-        if (dropout != 0) {
-            // checked here to name the option; FineTuneJob.Settings refuses it too
-            throw new ParameterException(spec.commandLine(), "--lora-dropout " + dropout + " is not supported: the training step"
-                    + " applies no dropout (it would be silently ignored); use 0");
+        String bias = given.hasMatchedOption("--lora-bias") || !f.has("lora_bias") ? loraBias : f.text("lora_bias");
+        List<String> toSave = given.hasMatchedOption("--modules-to-save") || !f.has("modules_to_save")
+                ? (modulesToSave == null ? List.of() : modulesToSave) : f.strings("modules_to_save");
+        boolean modelDropout = noModelDropout || !f.has("model_dropout") ? !noModelDropout : f.bool("model_dropout");
+        LoraBias loraBiasValue;
+        try {
+            loraBiasValue = LoraBias.parse(bias);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--lora-bias (lora_bias): " + e.getMessage(), e);
         }
         LoraConfig lora;
         BaseQuantization base;
         try {
-            lora = new LoraConfig(r, alpha, dropout, modules, false);
+            lora = new LoraConfig(r, alpha, dropout, modules, false, loraBiasValue, toSave);
             base = BaseQuantization.parse(quant);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         Path modelDir = ModelCache.resolve(model);
         try {
-            return new FineTuneJob.Settings(modelDir, lora, base, lossName, dims, tokens);
+            return new FineTuneJob.Settings(modelDir, lora, base, lossName, dims, tokens, modelDropout);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -463,6 +485,14 @@ public final class FinetuneCommand implements Callable<Integer> {
             } catch (NumberFormatException e) {
                 throw wrong(key, "a number");
             }
+        }
+
+        boolean bool(String key) {
+            JsonNode n = root.get(key);
+            if (!n.isBoolean()) {
+                throw wrong(key, "true or false");
+            }
+            return n.booleanValue();
         }
 
         String text(String key) {

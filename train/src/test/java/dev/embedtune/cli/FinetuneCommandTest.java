@@ -168,6 +168,10 @@ class FinetuneCommandTest {
                 lora_r: 2
                 lora_alpha: 4
                 loss: mnrl-symmetric
+                lora_dropout: 0.05
+                lora_bias: lora_only
+                modules_to_save: [embeddings.LayerNorm]
+                model_dropout: false
                 """);
         Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", out.toString(),
                 "--config", config.toString(), "--lora-alpha", "6", "--overwrite", "--no-progress");
@@ -178,6 +182,12 @@ class FinetuneCommandTest {
         JsonNode adapter = new ObjectMapper().readTree(out.resolve("adapter/adapter_config.json").toFile());
         assertEquals(2, adapter.get("r").asInt(), "from the config");
         assertEquals(6.0, adapter.get("lora_alpha").asDouble(), "the command line wins");
+        assertEquals(0.05, adapter.get("lora_dropout").asDouble());
+        assertEquals("lora_only", adapter.get("bias").asText());
+        assertEquals("embeddings.LayerNorm", adapter.get("modules_to_save").get(0).asText());
+        LoraModel saved = LoraModel.load(out.resolve("adapter"), ModelDirectory.read(model).bertConfig());
+        // lora_only: the biases of the 6 adapted linears of each of 2 layers; embeddings.LayerNorm: γ and β
+        assertEquals(2 * 6 + 2, saved.baseTensors().size(), saved.baseTensors().keySet().toString());
     }
 
     @Test
@@ -216,13 +226,59 @@ class FinetuneCommandTest {
         assertFalse(Files.exists(shared.resolve("x").resolve("adapter")));
     }
 
-    /** The training step has no dropout: a non-zero --lora-dropout is refused, naming the option. */
+    /** Settings of the trainable biases and LayerNorms are checked, naming the option or key. */
     @Test
-    void loraDropoutIsRefused() {
+    void badBiasAndModulesToSaveAreNamed() {
         Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("y").toString(),
-                "--lora-dropout", "0.1");
+                "--lora-bias", "some");
         assertEquals(2, r.exit());
-        assertTrue(r.err().contains("--lora-dropout 0.1 is not supported"), r.err());
+        assertTrue(r.err().contains("--lora-bias (lora_bias): bias must be none, all or lora_only, got 'some'"), r.err());
+        r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("y").toString(),
+                "--modules-to-save", "dense", "--max-steps", "1");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("modules_to_save entry 'dense' matches encoder.layer.0.attention.output.dense, which is not a LayerNorm"),
+                r.err());
+    }
+
+    /**
+     * With dropout on (the model's and LoRA's) and biases and LayerNorms training, a run resumed from
+     * checkpoint-2 ends where the uninterrupted run ends: the checkpoint restores the extra tensors and
+     * their optimizer state, and the dropout masks follow from the seed and step.
+     */
+    @Test
+    void resumeWithDropoutAndTrainedBiasesAndLayerNorms() throws IOException {
+        String[] options = {"--lora-dropout", "0.1", "--lora-bias", "all", "--modules-to-save", "LayerNorm"};
+        Path whole = shared.resolve("whole-extras");
+        Run r = run(trainArgs(whole, options));
+        assertEquals(0, r.exit(), r.err());
+        Path interrupted = shared.resolve("interrupted-extras");
+        copyTree(whole, interrupted);
+        for (String gone : List.of("checkpoint-4", "final", "adapter", "model")) {
+            deleteTree(interrupted.resolve(gone));
+        }
+        List<String> resume = new ArrayList<>(List.of(trainArgs(interrupted, options)));
+        resume.add("--resume");
+        r = run(resume.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        ModelDirectory base = ModelDirectory.read(model);
+        LoraModel expected = LoraModel.load(whole.resolve("adapter"), base.bertConfig());
+        LoraModel resumed = LoraModel.load(interrupted.resolve("adapter"), base.bertConfig());
+        // 2 layers × 8 biases + the embeddings' LayerNorm bias + 5 LayerNorm weights
+        assertEquals(2 * 8 + 1 + 5, expected.baseTensors().size());
+        // same data order, same masks, same arithmetic: equal up to float32 reduction order (1e-6 absolute)
+        expected.adapters().forEach((module, a) -> {
+            double d = a.b().sub(resumed.adapters().get(module).b()).amaxNumber().doubleValue();
+            assertTrue(d <= 1e-6, module + ": max |difference| " + d);
+        });
+        expected.baseTensors().forEach((name, t) -> {
+            double d = t.sub(resumed.baseTensors().get(name)).amaxNumber().doubleValue();
+            assertTrue(d <= 1e-6, name + ": max |difference| " + d);
+        });
+        // and the extras trained: the merged model's embedding LayerNorm is not the base model's
+        LoraModel atStart = LoraModel.load(whole.resolve("checkpoint-2"), base.bertConfig());
+        assertTrue(atStart.baseTensors().get("embeddings.LayerNorm.weight")
+                .sub(expected.baseTensors().get("embeddings.LayerNorm.weight")).amaxNumber().doubleValue() > 1e-5,
+                "γ of the embedding LayerNorm moved between steps 2 and 4");
     }
 
     @Test

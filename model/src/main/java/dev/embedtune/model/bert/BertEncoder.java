@@ -67,11 +67,15 @@ public final class BertEncoder implements Encoder {
 
     /**
      * The graph with LoRA adapters kept separate (not merged): each adapted linear computes
-     * {@code x·Wᵀ + b + scale · (x·Aᵀ)·Bᵀ}.
+     * {@code x·Wᵀ + b + scale · (x·Aᵀ)·Bᵀ}; the adapter's trained base tensors (biases, LayerNorms) are used.
      *
      * @param lora adapters by module path, or null for none
      */
     public static BertEncoder fromWeights(BertConfig config, Map<String, INDArray> weights, LoraModel lora) {
+        if (lora != null && !lora.baseTensors().isEmpty()) {
+            weights = new java.util.HashMap<>(weights);
+            weights.putAll(lora.baseTensors());     // trained biases and LayerNorms replace the base values
+        }
         SameDiff sd = SameDiff.create();
         int h = config.hiddenSize(), n = config.numAttentionHeads(), d = config.headDim();
         SDVariable ids = sd.placeHolder(INPUT_IDS, DataType.INT, -1, -1);

@@ -12,8 +12,13 @@ import java.util.List;
  * @param targetModules module names, PEFT-style: the last name ("query", "key", "value", "dense" for BERT;
  *                      "Wqkv", "Wo", "Wi" for ModernBERT), a full module path, or {@value #ALL_LINEAR}
  * @param useRslora     rank-stabilised scale alpha/√r instead of alpha/r (https://arxiv.org/abs/2312.03732)
+ * @param bias          which biases train too ({@link LoraBias}; PEFT's {@code bias})
+ * @param modulesToSave modules trained in full and saved with the adapter (PEFT's {@code modules_to_save});
+ *                      LayerNorm modules only here, matched as PEFT does: the module name or its last part(s),
+ *                      e.g. "LayerNorm" for all of them, "embeddings.LayerNorm" for one
  */
-public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora,
+        LoraBias bias, List<String> modulesToSave) {
 
     public static final List<String> BERT_DEFAULT_TARGETS = List.of("query", "key", "value", "dense");
     public static final List<String> MODERNBERT_DEFAULT_TARGETS = List.of("Wqkv", "Wo", "Wi");
@@ -34,6 +39,25 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
             throw new IllegalArgumentException("target_modules is empty");
         }
         targetModules = List.copyOf(targetModules);
+        bias = bias == null ? LoraBias.NONE : bias;
+        modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
+    }
+
+    /** No bias and no module trains beside the adapters. */
+    public LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+        this(r, alpha, dropout, targetModules, useRslora, LoraBias.NONE, List.of());
+    }
+
+    public LoraConfig withBias(LoraBias v) {
+        return new LoraConfig(r, alpha, dropout, targetModules, useRslora, v, modulesToSave);
+    }
+
+    public LoraConfig withModulesToSave(List<String> v) {
+        return new LoraConfig(r, alpha, dropout, targetModules, useRslora, bias, v);
+    }
+
+    public LoraConfig withDropout(double v) {
+        return new LoraConfig(r, alpha, v, targetModules, useRslora, bias, modulesToSave);
     }
 
     /** alpha / r, or alpha / √r with rsLoRA. */
@@ -52,6 +76,14 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
 
     /** The same settings with other target modules. */
     public LoraConfig withTargets(List<String> targets) {
-        return new LoraConfig(r, alpha, dropout, targets, useRslora);
+        return new LoraConfig(r, alpha, dropout, targets, useRslora, bias, modulesToSave);
+    }
+
+    /**
+     * Whether a module path is in modules_to_save: PEFT's {@code key.endswith(target_key)}, so "LayerNorm"
+     * matches every BERT LayerNorm and "norm" every ModernBERT norm (attn_norm, mlp_norm, final_norm, …).
+     */
+    public boolean saves(String modulePath) {
+        return modulesToSave.stream().anyMatch(modulePath::endsWith);
     }
 }

@@ -28,9 +28,23 @@ import org.nd4j.linalg.factory.Nd4j;
  * The LoRA adapters of an encoder (BERT or ModernBERT), keyed by module path (e.g.
  * {@code encoder.layer.0.attention.self.query}, {@code layers.0.attn.Wqkv}), saved and loaded in PEFT's layout:
  * {@code adapter_config.json} and {@code adapter_model.safetensors} with keys
- * {@code base_model.model.<module path>.lora_A.weight} [r, in] and {@code .lora_B.weight} [out, r].
+ * {@code base_model.model.<module path>.lora_A.weight} [r, in] and {@code .lora_B.weight} [out, r],
+ * plus {@code base_model.model.<name>} for each base tensor that trained ({@link TrainedBaseTensors}).
+ *
+ * @param baseTensors trained base tensors (biases, LayerNorm γ/β) by Hugging Face name; empty when
+ *     none train, or for fresh adapters (they start from the base model's values)
  */
-public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
+public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Map<String, INDArray> baseTensors) {
+
+    public LoraModel {
+        baseTensors = baseTensors == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(baseTensors));
+    }
+
+    /** Adapters alone: trained base tensors, if any, still hold the base model's values. */
+    public LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
+        this(config, adapters, Map.of());
+    }
+
     static final String PREFIX = "base_model.model.";
     public static final String CONFIG_FILE = "adapter_config.json", WEIGHTS_FILE = "adapter_model.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -92,12 +106,13 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
             w.addFloats(PREFIX + module + ".lora_A.weight", ad.a().dup().data().asFloat(), ad.a().shape());
             w.addFloats(PREFIX + module + ".lora_B.weight", ad.b().dup().data().asFloat(), ad.b().shape());
         });
+        baseTensors.forEach((name, t) -> w.addFloats(PREFIX + name, t.dup().data().asFloat(), t.shape()));
         w.write(dir.resolve(WEIGHTS_FILE));
         ObjectNode c = JSON.createObjectNode();
         c.putObject("alpha_pattern");
         c.putNull("auto_mapping");
         c.put("base_model_name_or_path", baseModel);
-        c.put("bias", "none");
+        c.put("bias", config.bias().peftName());
         c.put("fan_in_fan_out", false);
         c.put("inference_mode", true);
         c.put("init_lora_weights", true);
@@ -105,7 +120,12 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
         c.putNull("layers_to_transform");
         c.put("lora_alpha", config.alpha());
         c.put("lora_dropout", config.dropout());
-        c.putNull("modules_to_save");
+        if (config.modulesToSave().isEmpty()) {
+            c.putNull("modules_to_save");
+        } else {
+            var save = c.putArray("modules_to_save");
+            config.modulesToSave().forEach(save::add);
+        }
         c.put("peft_type", "LORA");
         c.put("r", config.r());
         c.putObject("rank_pattern");
@@ -130,14 +150,19 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
         }
         List<String> targets = new ArrayList<>();
         c.path("target_modules").forEach(t -> targets.add(t.asText()));
+        List<String> toSave = new ArrayList<>();
+        c.path("modules_to_save").forEach(t -> toSave.add(t.asText()));
         LoraConfig config;
+        List<String> trained;
         try {
             config = new LoraConfig(c.path("r").asInt(), c.path("lora_alpha").asDouble(), c.path("lora_dropout").asDouble(),
-                    targets, c.path("use_rslora").asBoolean(false));
+                    targets, c.path("use_rslora").asBoolean(false), LoraBias.parse(c.path("bias").asText("none")), toSave);
+            trained = TrainedBaseTensors.names(model, config);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(configFile, e.getMessage());
         }
         Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+        Map<String, INDArray> baseTensors = new LinkedHashMap<>();
         Path weights = dir.resolve(WEIGHTS_FILE);
         try (SafetensorsFile f = SafetensorsFile.open(weights)) {
             Map<String, long[]> linears = EncoderWeights.linearModules(model);
@@ -153,8 +178,14 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
                 INDArray b = read(f, weights, PREFIX + module + ".lora_B.weight", new long[] {shape[0], config.r()});
                 adapters.put(module, new LoraAdapter(a, b));
             }
+            for (String name : trained) {
+                // PEFT ≥ 0.7 keeps an adapted linear's own bias under <module>.base_layer.bias
+                String key = PREFIX + name, wrapped = PREFIX + name.replace(".bias", ".base_layer.bias");
+                baseTensors.put(name, read(f, weights, f.contains(key) || !f.contains(wrapped) ? key : wrapped,
+                        EncoderWeights.shapes(model).get(name)));
+            }
         }
-        return new LoraModel(config, adapters);
+        return new LoraModel(config, adapters, baseTensors);
     }
 
     private static INDArray read(SafetensorsFile f, Path file, String key, long[] expected) throws IOException {
@@ -169,9 +200,10 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters) {
         return Nd4j.createFromArray(f.getFloats(key)).reshape(expected);
     }
 
-    /** The base weights with every adapter merged in: W + scale · B · A. */
+    /** The base weights with every adapter merged in (W + scale · B · A) and the trained base tensors in place. */
     public Map<String, INDArray> merge(Map<String, INDArray> baseWeights) {
         Map<String, INDArray> merged = new LinkedHashMap<>(baseWeights);
+        merged.putAll(baseTensors);
         adapters.forEach((module, ad) -> merged.put(module + ".weight",
                 baseWeights.get(module + ".weight").add(ad.delta(config.scale()))));
         return merged;

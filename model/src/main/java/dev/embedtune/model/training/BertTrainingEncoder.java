@@ -1,10 +1,13 @@
 package dev.embedtune.model.training;
 
 import dev.embedtune.autodiff.BertLayer;
+import dev.embedtune.autodiff.DropoutRates;
+import dev.embedtune.autodiff.kernels.DropoutMask;
 import dev.embedtune.autodiff.LayerNorm;
 import dev.embedtune.autodiff.LoraLinear;
 import dev.embedtune.model.config.BertConfig;
 import dev.embedtune.model.lora.LoraModel;
+import dev.embedtune.model.lora.TrainedBaseTensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +17,15 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * BERT with LoRA adapters for training: the same forward as {@link dev.embedtune.model.bert.BertEncoder},
- * written layer by layer over ND4J ops with a hand-written backward that computes the adapters'
- * gradients only. Embeddings, LayerNorms, biases and base weights are frozen; the base linear weights
- * may be held block-quantised (QLoRA). Works in FLOAT, and in DOUBLE for gradient checks.
+ * written layer by layer over ND4J ops with a hand-written backward that computes the trainable
+ * tensors' gradients only: the adapters, plus biases and LayerNorms when the LoRA config trains them
+ * (PEFT's {@code bias} and {@code modules_to_save}, see {@link TrainedBaseTensors}). Embeddings and base
+ * weights are frozen; the base linear weights may be held block-quantised (QLoRA). Works in FLOAT, and
+ * in DOUBLE for gradient checks.
+ *
+ * <p>A forward given row seeds runs in train mode: BERT's hidden and attention dropout (unless the
+ * model's dropout is switched off) and LoRA dropout, masks drawn per batch row from its seed (see
+ * {@link DropoutMask}). Without seeds it runs in eval mode, with no dropout.
  */
 public final class BertTrainingEncoder implements TrainingEncoder {
     private static final String[] LINEARS = {"attention.self.query", "attention.self.key", "attention.self.value",
@@ -26,7 +35,8 @@ public final class BertTrainingEncoder implements TrainingEncoder {
     private final INDArray wordEmbeddings, positionEmbeddings, typeEmbeddings;
     private final LayerNorm embeddingNorm;
     private final List<BertLayer> layers = new ArrayList<>();
-    private final AdaptedLinears linears;
+    private final EncoderParameters parameters;
+    private final DropoutRates rates;
 
     /**
      * @param weights BertModel's weights by Hugging Face name (float32)
@@ -36,27 +46,35 @@ public final class BertTrainingEncoder implements TrainingEncoder {
      */
     public BertTrainingEncoder(BertConfig config, Map<String, INDArray> weights, LoraModel lora, BaseQuantization base,
             DataType type) {
+        this(config, weights, lora, base, type, true);
+    }
+
+    /**
+     * @param modelDropout apply the model's hidden_dropout_prob and attention_probs_dropout_prob in a
+     *     train-mode forward (sentence-transformers trains with them); LoRA dropout applies either way
+     */
+    public BertTrainingEncoder(BertConfig config, Map<String, INDArray> weights, LoraModel lora, BaseQuantization base,
+            DataType type, boolean modelDropout) {
         this.config = config;
         this.type = type;
-        this.linears = new AdaptedLinears(lora, base, type);
-        wordEmbeddings = linears.cast(weights.get("embeddings.word_embeddings.weight"));
-        positionEmbeddings = linears.cast(weights.get("embeddings.position_embeddings.weight"));
-        typeEmbeddings = linears.cast(weights.get("embeddings.token_type_embeddings.weight"));
-        embeddingNorm = layerNorm(weights, "embeddings.LayerNorm");
+        this.parameters = new EncoderParameters(config, weights, lora, base, type);
+        this.rates = new DropoutRates(modelDropout ? config.hiddenDropoutProb() : 0,
+                modelDropout ? config.attentionProbsDropoutProb() : 0, parameters.loraDropout());
+        wordEmbeddings = parameters.frozen("embeddings.word_embeddings.weight");
+        positionEmbeddings = parameters.frozen("embeddings.position_embeddings.weight");
+        typeEmbeddings = parameters.frozen("embeddings.token_type_embeddings.weight");
+        embeddingNorm = parameters.norm("embeddings.LayerNorm", config.layerNormEps());
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "encoder.layer." + i + ".";
             LoraLinear[] l = new LoraLinear[LINEARS.length];
             for (int j = 0; j < LINEARS.length; j++) {
-                l[j] = linears.linear(weights, p + LINEARS[j]);
+                l[j] = parameters.linear(p + LINEARS[j]);
             }
-            layers.add(new BertLayer(l[0], l[1], l[2], l[3], layerNorm(weights, p + "attention.output.LayerNorm"),
-                    l[4], l[5], layerNorm(weights, p + "output.LayerNorm"), config.numAttentionHeads()));
+            LayerNorm attentionNorm = parameters.norm(p + "attention.output.LayerNorm", config.layerNormEps());
+            LayerNorm outputNorm = parameters.norm(p + "output.LayerNorm", config.layerNormEps());
+            layers.add(new BertLayer(l[0], l[1], l[2], l[3], attentionNorm, l[4], l[5], outputNorm,
+                    config.numAttentionHeads(), i, rates));
         }
-    }
-
-    private LayerNorm layerNorm(Map<String, INDArray> weights, String module) {
-        return new LayerNorm(linears.cast(weights.get(module + ".weight")), linears.cast(weights.get(module + ".bias")),
-                config.layerNormEps());
     }
 
     public BertConfig config() {
@@ -73,46 +91,54 @@ public final class BertTrainingEncoder implements TrainingEncoder {
         return type;
     }
 
+    /**
+     * The trainable tensors: adapter matrices by {@code <module path>.lora_A.weight} / {@code .lora_B.weight},
+     * and trained base tensors by their Hugging Face names ({@code encoder.layer.0.attention.self.query.bias},
+     * {@code embeddings.LayerNorm.weight}, …), in module order.
+     */
     @Override
     public Map<String, INDArray> parameters() {
-        return linears.parameters();
+        return parameters.parameters();
     }
 
     @Override
     public Map<String, INDArray> gradients() {
-        return linears.gradients();
+        return parameters.gradients();
     }
 
     @Override
     public void zeroGradients() {
-        linears.zeroGradients();
+        parameters.zeroGradients();
     }
 
     @Override
     public LoraModel currentAdapters() {
-        return linears.currentAdapters();
+        return parameters.currentAdapters();
     }
 
     @Override
     public long baseLinearBytes() {
-        return linears.baseBytes();
+        return parameters.baseBytes();
     }
 
     @Override
     public long baseLinearParameters() {
-        return linears.baseParameters();
+        return parameters.baseParameters();
     }
 
     @Override
     public long scratchBytes() {
-        return linears.scratchBytes();
+        return parameters.scratchBytes();
     }
 
     /** The activations of one forward pass, kept for its backward, reusable for a batch of the same shape. */
     public static final class Pass implements TrainingEncoder.Pass {
         final long batch, tokens;
         final INDArray embeddings, keyMask, dA, dB;
+        final INDArray embeddingXHat, embeddingRstd;   // [M, H], [M, 1]: kept when the embedding LayerNorm trains
+        final INDArray embeddingDrop;                  // [M, H] hidden dropout mask after the embeddings, or null
         final List<BertLayer.Activations> layers = new ArrayList<>();
+        boolean dropping;                              // this pass drew dropout masks
 
         final boolean inference;
 
@@ -120,7 +146,8 @@ public final class BertTrainingEncoder implements TrainingEncoder {
          * @param inference forward only: two sets of activations used by alternate layers, without
          *                  backward buffers (about a ninth of a training pass's memory for 6 layers)
          */
-        Pass(BertConfig c, DataType type, long batch, long tokens, long rank, boolean inference) {
+        Pass(BertConfig c, DataType type, long batch, long tokens, long rank, boolean inference, DropoutRates rates,
+                boolean embeddingNormTrains) {
             this.batch = batch;
             this.tokens = tokens;
             this.inference = inference;
@@ -129,10 +156,14 @@ public final class BertTrainingEncoder implements TrainingEncoder {
             keyMask = Nd4j.create(type, batch, tokens);
             dA = Nd4j.create(type, m, c.hiddenSize());
             dB = inference ? null : Nd4j.create(type, m, c.hiddenSize());
+            boolean keep = !inference && embeddingNormTrains;
+            embeddingXHat = keep ? Nd4j.create(type, m, c.hiddenSize()) : null;
+            embeddingRstd = keep ? Nd4j.create(type, m, 1) : null;
+            embeddingDrop = !inference && rates.hidden() > 0 ? Nd4j.create(type, m, c.hiddenSize()) : null;
             int sets = inference ? Math.min(2, c.numHiddenLayers()) : c.numHiddenLayers();
             for (int i = 0; i < sets; i++) {
                 layers.add(new BertLayer.Activations(type, batch, tokens, c.hiddenSize(), c.intermediateSize(),
-                        c.numAttentionHeads(), rank, !inference));
+                        c.numAttentionHeads(), rank, !inference, inference ? DropoutRates.NONE : rates));
             }
             lastLayer = c.numHiddenLayers() - 1;
         }
@@ -150,7 +181,7 @@ public final class BertTrainingEncoder implements TrainingEncoder {
 
         @Override
         public void close() {
-            for (INDArray a : new INDArray[] {embeddings, keyMask, dA, dB}) {
+            for (INDArray a : new INDArray[] {embeddings, keyMask, dA, dB, embeddingXHat, embeddingRstd, embeddingDrop}) {
                 if (a != null && a.closeable()) {
                     a.close();
                 }
@@ -175,28 +206,32 @@ public final class BertTrainingEncoder implements TrainingEncoder {
         }
     }
 
-    /**
-     * Runs the encoder, saving what backward needs in {@code reuse} when it has the right shape
-     * (else in a new pass, and {@code reuse} is closed: callers hand over a pass they no longer need).
-     *
-     * @return the pass; {@link Pass#hidden()} is last_hidden_state as [B·T, H]
-     */
     @Override
-    public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
-        return forward(inputIds, attentionMask, tokenTypeIds, reuse, false);
+    public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse,
+            long[] rowSeeds) {
+        if (rowSeeds != null && rowSeeds.length != inputIds.length) {
+            throw new IllegalArgumentException(rowSeeds.length + " dropout row seeds for " + inputIds.length + " rows");
+        }
+        return forward(inputIds, attentionMask, tokenTypeIds, reuse, false, rowSeeds);
     }
 
-    /**
-     * The forward alone, for inference: the same last_hidden_state as {@link #forward(int[][], int[][], int[][], Pass)}
-     * in a pass that keeps only two layers' activations and cannot be back-propagated.
-     */
+    @Override
+    public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
+        return forward(inputIds, attentionMask, tokenTypeIds, reuse, null);
+    }
+
+    /** The dropout this encoder applies in a train-mode forward. */
+    public DropoutRates dropoutRates() {
+        return rates;
+    }
+
     @Override
     public Pass forwardInference(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
-        return forward(inputIds, attentionMask, tokenTypeIds, reuse, true);
+        return forward(inputIds, attentionMask, tokenTypeIds, reuse, true, null);
     }
 
     private Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reusable,
-            boolean inference) {
+            boolean inference, long[] rowSeeds) {
         Pass reuse = reusable instanceof Pass own ? own : null;
         if (reusable != null && reuse == null) {
             reusable.close();
@@ -205,13 +240,13 @@ public final class BertTrainingEncoder implements TrainingEncoder {
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        long rank = linears.rank();
+        long rank = parameters.rank();
         boolean fits = reuse != null && reuse.batch == b && reuse.tokens == t && reuse.embeddings.dataType() == type
                 && reuse.inference == inference;
         if (reuse != null && !fits) {
             reuse.close();        // replaced: free its native memory now (see Activations.close)
         }
-        Pass pass = fits ? reuse : new Pass(config, type, b, t, rank, inference);
+        Pass pass = fits ? reuse : new Pass(config, type, b, t, rank, inference, rates, embeddingNorm.trainable());
         int[] ids = new int[b * t], types = new int[b * t], positions = new int[b * t];
         double[] mask = new double[b * t];
         for (int i = 0; i < b; i++) {
@@ -229,27 +264,41 @@ public final class BertTrainingEncoder implements TrainingEncoder {
         x.addi(rows);
         RowGather.rows(typeEmbeddings, types, rows);
         x.addi(rows);
-        INDArray xHat = pass.dA, rstd = Nd4j.create(type, (long) b * t, 1);
+        boolean keep = pass.embeddingXHat != null;
+        INDArray xHat = keep ? pass.embeddingXHat : pass.dA, rstd = keep ? pass.embeddingRstd : Nd4j.create(type, (long) b * t, 1);
         embeddingNorm.forward(x, xHat, rstd, x);
+        pass.dropping = rowSeeds != null;
+        if (pass.dropping && pass.embeddingDrop != null) {
+            DropoutMask.fill(pass.embeddingDrop, rates.hidden(), rowSeeds, BertLayer.site(-1, 0));
+            x.muli(pass.embeddingDrop);
+        }
         for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).forward(x, pass.keyMask, pass.layer(i));
+            layers.get(i).forward(x, pass.keyMask, pass.layer(i), rowSeeds);
             x = pass.layer(i).output();
         }
         return pass;
     }
 
-    /** Adds the adapters' gradients for dL/d(last_hidden_state) {@code dHidden} [B·T, H] of {@code pass}. */
+    /** Adds the trainable tensors' gradients for dL/d(last_hidden_state) {@code dHidden} [B·T, H] of {@code pass}. */
     @Override
     public void backward(TrainingEncoder.Pass trainingPass, INDArray dHidden) {
         Pass pass = (Pass) trainingPass;
         if (pass.inference) {
             throw new IllegalStateException("backward through an inference pass (use forward, not forwardInference)");
         }
+        // the embeddings are frozen: the gradient goes below layer 0 only for a trainable embedding LayerNorm
+        boolean intoEmbeddings = embeddingNorm.trainable();
         INDArray d = dHidden;
         for (int i = layers.size() - 1; i >= 0; i--) {
-            INDArray dx = i == 0 ? null : (d == pass.dA ? pass.dB : pass.dA);
+            INDArray dx = i == 0 && !intoEmbeddings ? null : (d == pass.dA ? pass.dB : pass.dA);
             layers.get(i).backward(d, dx, pass.layers.get(i));
             d = dx;
+        }
+        if (intoEmbeddings) {
+            if (pass.dropping && pass.embeddingDrop != null) {
+                d.muli(pass.embeddingDrop);
+            }
+            embeddingNorm.backward(pass.embeddingXHat, pass.embeddingRstd, d, null, d == pass.dA ? pass.dB : pass.dA);
         }
     }
 }

@@ -1,6 +1,9 @@
 package dev.embedtune.model.training;
 
+import dev.embedtune.autodiff.BertLayer;
 import dev.embedtune.autodiff.LayerNorm;
+import dev.embedtune.autodiff.ModernBertDropoutRates;
+import dev.embedtune.autodiff.kernels.DropoutMask;
 import dev.embedtune.autodiff.LoraLinear;
 import dev.embedtune.autodiff.ModernBertLayer;
 import dev.embedtune.autodiff.Rope;
@@ -17,9 +20,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * ModernBERT with LoRA adapters for training: the same forward as
  * {@link dev.embedtune.model.modernbert.ModernBertEncoder} (pre-norm layers, fused Wqkv, RoPE with
  * the global or local θ, sliding-window attention on local layers, GeGLU, final_norm), written layer
- * by layer over ND4J ops with a hand-written backward that computes the adapters' gradients only.
- * Adapters go on {@code Wqkv}, {@code Wo} and {@code Wi} (PEFT's names); base linear weights may be
- * block-quantised. ModernBERT's dropouts are 0 in its released checkpoints and are not applied.
+ * by layer over ND4J ops with a hand-written backward that computes the trainable tensors' gradients
+ * only: adapters on {@code Wqkv}, {@code Wo} and {@code Wi} (PEFT's names), plus biases and norms when
+ * the LoRA config trains them. Base linear weights may be block-quantised. A forward given row seeds
+ * runs in train mode: the model's embedding, attention and MLP dropout (0 in the released checkpoints)
+ * and LoRA dropout, masks drawn per batch row.
  */
 public final class ModernBertTrainingEncoder implements TrainingEncoder {
     private final ModernBertConfig config;
@@ -27,7 +32,8 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
     private final INDArray tokenEmbeddings;
     private final LayerNorm embeddingNorm, finalNorm;
     private final List<ModernBertLayer> layers = new ArrayList<>();
-    private final AdaptedLinears linears;
+    private final EncoderParameters parameters;
+    private final ModernBertDropoutRates rates;
 
     /**
      * @param weights ModernBertModel's weights by Hugging Face name (float32)
@@ -37,32 +43,41 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
      */
     public ModernBertTrainingEncoder(ModernBertConfig config, Map<String, INDArray> weights, LoraModel lora,
             BaseQuantization base, DataType type) {
+        this(config, weights, lora, base, type, true);
+    }
+
+    /**
+     * @param modelDropout apply embedding_dropout, attention_dropout and mlp_dropout in a train-mode
+     *     forward; LoRA dropout applies either way
+     */
+    public ModernBertTrainingEncoder(ModernBertConfig config, Map<String, INDArray> weights, LoraModel lora,
+            BaseQuantization base, DataType type, boolean modelDropout) {
         if (!"gelu".equals(config.hiddenActivation())) {
             throw new IllegalArgumentException("hidden_activation " + config.hiddenActivation()
                     + " is not supported for training (expected gelu, as every released ModernBERT uses)");
         }
         this.config = config;
         this.type = type;
-        this.linears = new AdaptedLinears(lora, base, type);
-        tokenEmbeddings = linears.cast(weights.get("embeddings.tok_embeddings.weight"));
-        embeddingNorm = norm(weights, "embeddings.norm");
+        this.parameters = new EncoderParameters(config, weights, lora, base, type);
+        this.rates = modelDropout
+                ? new ModernBertDropoutRates(config.embeddingDropout(), config.attentionDropout(), config.mlpDropout(),
+                        parameters.loraDropout())
+                : new ModernBertDropoutRates(0, 0, 0, parameters.loraDropout());
+        double eps = config.normEps();                      // norms have a bias only when norm_bias
+        tokenEmbeddings = parameters.frozen("embeddings.tok_embeddings.weight");
+        embeddingNorm = parameters.norm("embeddings.norm", eps);
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "layers." + i + ".";
-            LayerNorm attentionNorm = i == 0 ? null : norm(weights, p + "attn_norm");
-            LoraLinear wqkv = linears.linear(weights, p + "attn.Wqkv");
-            LoraLinear wo = linears.linear(weights, p + "attn.Wo");
-            LayerNorm mlpNorm = norm(weights, p + "mlp_norm");
-            LoraLinear wi = linears.linear(weights, p + "mlp.Wi");
-            LoraLinear mlpWo = linears.linear(weights, p + "mlp.Wo");
-            layers.add(new ModernBertLayer(attentionNorm, wqkv, wo, mlpNorm, wi, mlpWo, config.numAttentionHeads()));
+            LayerNorm attentionNorm = i == 0 ? null : parameters.norm(p + "attn_norm", eps);
+            LoraLinear wqkv = parameters.linear(p + "attn.Wqkv");
+            LoraLinear wo = parameters.linear(p + "attn.Wo");
+            LayerNorm mlpNorm = parameters.norm(p + "mlp_norm", eps);
+            LoraLinear wi = parameters.linear(p + "mlp.Wi");
+            LoraLinear mlpWo = parameters.linear(p + "mlp.Wo");
+            layers.add(new ModernBertLayer(attentionNorm, wqkv, wo, mlpNorm, wi, mlpWo, config.numAttentionHeads(), i,
+                    rates));
         }
-        finalNorm = norm(weights, "final_norm");
-    }
-
-    /** A LayerNorm with norm_eps; without bias unless norm_bias. */
-    private LayerNorm norm(Map<String, INDArray> weights, String module) {
-        return new LayerNorm(linears.cast(weights.get(module + ".weight")), linears.cast(weights.get(module + ".bias")),
-                config.normEps());
+        finalNorm = parameters.norm("final_norm", eps);
     }
 
     @Override
@@ -77,37 +92,37 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
 
     @Override
     public Map<String, INDArray> parameters() {
-        return linears.parameters();
+        return parameters.parameters();
     }
 
     @Override
     public Map<String, INDArray> gradients() {
-        return linears.gradients();
+        return parameters.gradients();
     }
 
     @Override
     public void zeroGradients() {
-        linears.zeroGradients();
+        parameters.zeroGradients();
     }
 
     @Override
     public LoraModel currentAdapters() {
-        return linears.currentAdapters();
+        return parameters.currentAdapters();
     }
 
     @Override
     public long baseLinearBytes() {
-        return linears.baseBytes();
+        return parameters.baseBytes();
     }
 
     @Override
     public long baseLinearParameters() {
-        return linears.baseParameters();
+        return parameters.baseParameters();
     }
 
     @Override
     public long scratchBytes() {
-        return linears.scratchBytes();
+        return parameters.scratchBytes();
     }
 
     /** The activations of one forward pass, the masks and RoPE tables of its length. */
@@ -115,12 +130,15 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
         final long batch, tokens;
         final boolean inference;
         final INDArray embeddings, xHatE, rstdE, keyMask, windowMask, xHatF, rstdF, hidden, dA, dB, work;
+        final INDArray embeddingDrop;                     // [M, H] embedding dropout mask, or null
+        boolean dropping;                                 // this pass drew dropout masks
         final INDArray[] global, local;                   // RoPE {cos, sin} [T, D/2] per θ
         final List<ModernBertLayer.Activations> layers = new ArrayList<>();
         private final int lastLayer;
 
         /** @param inference forward only: two sets of layer activations used alternately, no backward buffers */
-        Pass(ModernBertConfig c, DataType type, long batch, long tokens, long rank, boolean inference) {
+        Pass(ModernBertConfig c, DataType type, long batch, long tokens, long rank, boolean inference,
+                ModernBertDropoutRates rates) {
             this.batch = batch;
             this.tokens = tokens;
             this.inference = inference;
@@ -136,12 +154,13 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
             dA = inference ? null : Nd4j.create(type, m, h);
             dB = inference ? null : Nd4j.create(type, m, h);
             work = inference ? null : Nd4j.create(type, m, h);
+            embeddingDrop = !inference && rates.embedding() > 0 ? Nd4j.create(type, m, h) : null;
             global = Rope.tables(type, (int) tokens, c.headDim(), c.globalRopeTheta());
             local = Rope.tables(type, (int) tokens, c.headDim(), c.localRopeTheta());
             int sets = inference ? Math.min(2, c.numHiddenLayers()) : c.numHiddenLayers();
             for (int i = 0; i < sets; i++) {
                 layers.add(new ModernBertLayer.Activations(type, batch, tokens, h, c.intermediateSize(),
-                        c.numAttentionHeads(), rank, !inference));
+                        c.numAttentionHeads(), rank, !inference, inference ? ModernBertDropoutRates.NONE : rates));
             }
             lastLayer = c.numHiddenLayers() - 1;
         }
@@ -173,7 +192,7 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
         @Override
         public void close() {
             for (INDArray a : new INDArray[] {embeddings, xHatE, rstdE, keyMask, windowMask, xHatF, rstdF, hidden, dA, dB,
-                    work, global[0], global[1], local[0], local[1]}) {
+                    work, embeddingDrop, global[0], global[1], local[0], local[1]}) {
                 if (a != null && a.closeable()) {
                     a.close();
                 }
@@ -185,15 +204,30 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
 
     @Override
     public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
-        return forward(inputIds, attentionMask, reuse, false);
+        return forward(inputIds, attentionMask, reuse, false, null);
+    }
+
+    @Override
+    public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse,
+            long[] rowSeeds) {
+        if (rowSeeds != null && rowSeeds.length != inputIds.length) {
+            throw new IllegalArgumentException(rowSeeds.length + " dropout row seeds for " + inputIds.length + " rows");
+        }
+        return forward(inputIds, attentionMask, reuse, false, rowSeeds);
     }
 
     @Override
     public Pass forwardInference(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
-        return forward(inputIds, attentionMask, reuse, true);
+        return forward(inputIds, attentionMask, reuse, true, null);
     }
 
-    private Pass forward(int[][] inputIds, int[][] attentionMask, TrainingEncoder.Pass reusable, boolean inference) {
+    /** The dropout this encoder applies in a train-mode forward. */
+    public ModernBertDropoutRates dropoutRates() {
+        return rates;
+    }
+
+    private Pass forward(int[][] inputIds, int[][] attentionMask, TrainingEncoder.Pass reusable, boolean inference,
+            long[] rowSeeds) {
         int b = inputIds.length, t = b == 0 ? 0 : inputIds[0].length;
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
@@ -203,7 +237,7 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
         if (reusable != null && !fits) {
             reusable.close();         // replaced: free its native memory now
         }
-        Pass pass = fits ? (Pass) reusable : new Pass(config, type, b, t, linears.rank(), inference);
+        Pass pass = fits ? (Pass) reusable : new Pass(config, type, b, t, parameters.rank(), inference, rates);
         int[] ids = new int[b * t];
         double[] keys = new double[b * t];
         for (int i = 0; i < b; i++) {
@@ -216,11 +250,16 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
         pass.windowMask.assign(Nd4j.createFromArray(windowMask(attentionMask, t, config.localAttention() / 2)).reshape(b, t, t));
         RowGather.rows(tokenEmbeddings, ids, pass.embeddings);
         embeddingNorm.forward(pass.embeddings, pass.xHatE, pass.rstdE, pass.embeddings);
+        pass.dropping = rowSeeds != null;
+        if (pass.dropping && pass.embeddingDrop != null) {
+            DropoutMask.fill(pass.embeddingDrop, rates.embedding(), rowSeeds, BertLayer.site(-1, 0));
+            pass.embeddings.muli(pass.embeddingDrop);
+        }
         INDArray x = pass.embeddings;
         for (int i = 0; i < layers.size(); i++) {
             INDArray[] rope = config.isGlobalLayer(i) ? pass.global : pass.local;
             INDArray mask = config.isGlobalLayer(i) ? pass.keyMask : pass.windowMask;
-            layers.get(i).forward(x, mask, rope[0], rope[1], pass.layer(i));
+            layers.get(i).forward(x, mask, rope[0], rope[1], pass.layer(i), rowSeeds);
             x = pass.layer(i).output();
         }
         finalNorm.forward(x, pass.xHatF, pass.rstdF, pass.hidden);
@@ -256,12 +295,20 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
             throw new IllegalStateException("backward through an inference pass (use forward, not forwardInference)");
         }
         finalNorm.backward(pass.xHatF, pass.rstdF, dHidden, pass.dA, pass.work);
+        // the token embeddings are frozen: the gradient goes below layer 0 only for a trainable embedding norm
+        boolean intoEmbeddings = embeddingNorm.trainable();
         INDArray d = pass.dA;
         for (int i = layers.size() - 1; i >= 0; i--) {
-            INDArray dx = i == 0 ? null : (d == pass.dA ? pass.dB : pass.dA);
+            INDArray dx = i == 0 && !intoEmbeddings ? null : (d == pass.dA ? pass.dB : pass.dA);
             INDArray[] rope = config.isGlobalLayer(i) ? pass.global : pass.local;
             layers.get(i).backward(d, dx, rope[0], rope[1], pass.layers.get(i));
             d = dx;
+        }
+        if (intoEmbeddings) {
+            if (pass.dropping && pass.embeddingDrop != null) {
+                d.muli(pass.embeddingDrop);
+            }
+            embeddingNorm.backward(pass.xHatE, pass.rstdE, d, null, pass.work);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.embedtune.model.training;
 
+import dev.embedtune.autodiff.kernels.DropoutMask;
 import dev.embedtune.model.config.BertConfig;
 import dev.embedtune.model.config.ModelConfig;
 import dev.embedtune.model.config.ModernBertConfig;
@@ -32,22 +33,53 @@ public interface TrainingEncoder {
         void close();
     }
 
-    /** The training encoder of {@code config}'s architecture. */
+    /** The training encoder of {@code config}'s architecture, without the model's own dropout. */
     static TrainingEncoder create(ModelConfig config, Map<String, INDArray> weights, LoraModel lora,
             BaseQuantization base, DataType type) {
-        if (config instanceof BertConfig bert) {
-            return new BertTrainingEncoder(bert, weights, lora, base, type);
-        }
-        return new ModernBertTrainingEncoder((ModernBertConfig) config, weights, lora, base, type);
+        return create(config, weights, lora, base, type, false);
     }
 
     /**
-     * Runs the encoder, saving what backward needs in {@code reuse} when it fits the batch (else in a
-     * new pass, and {@code reuse} is closed: callers hand over a pass they no longer need).
+     * @param modelDropout apply the model's own dropout (BERT's hidden and attention dropout,
+     *     ModernBERT's embedding, attention and MLP dropout) in a train-mode forward, as
+     *     sentence-transformers trains; LoRA dropout applies either way
+     */
+    static TrainingEncoder create(ModelConfig config, Map<String, INDArray> weights, LoraModel lora,
+            BaseQuantization base, DataType type, boolean modelDropout) {
+        if (config instanceof BertConfig bert) {
+            return new BertTrainingEncoder(bert, weights, lora, base, type, modelDropout);
+        }
+        return new ModernBertTrainingEncoder((ModernBertConfig) config, weights, lora, base, type, modelDropout);
+    }
+
+    /**
+     * The dropout seeds of rows [firstRow, firstRow + rows) of a batch seeded with {@code seed}: a row's
+     * masks depend on its seed and position in the whole batch only, so a slice of rows (a GradCache
+     * mini-batch) draws the masks it gets in the full batch.
+     */
+    static long[] rowSeeds(long seed, int firstRow, int rows) {
+        long[] out = new long[rows];
+        for (int i = 0; i < rows; i++) {
+            out[i] = DropoutMask.rowSeed(seed, firstRow + i);
+        }
+        return out;
+    }
+
+    /**
+     * Runs the encoder in eval mode (no dropout), saving what backward needs in {@code reuse} when it
+     * fits the batch (else in a new pass, and {@code reuse} is closed: callers hand over a pass they
+     * no longer need).
      *
      * @param tokenTypeIds [B, T]; ignored by architectures without token types
      */
     Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse);
+
+    /**
+     * The forward in train mode when {@code rowSeeds} is given (one per batch row, see {@link #rowSeeds}):
+     * dropout masks are drawn from them and kept for the backward, so the same seeds reproduce the
+     * same pass exactly. Null seeds: eval mode.
+     */
+    Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse, long[] rowSeeds);
 
     /** The same last_hidden_state in a pass that keeps only two layers' activations and cannot be back-propagated. */
     Pass forwardInference(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, Pass reuse);
@@ -59,7 +91,10 @@ public interface TrainingEncoder {
 
     DataType dataType();
 
-    /** The trainable matrices by {@code <module path>.lora_A.weight} / {@code .lora_B.weight}, in module order. */
+    /**
+     * The trainable tensors: adapter matrices by {@code <module path>.lora_A.weight} / {@code .lora_B.weight},
+     * and trained base tensors (biases, norms) by their Hugging Face names, in module order.
+     */
     Map<String, INDArray> parameters();
 
     /** Gradient buffers with the names of {@link #parameters()}; {@link #backward} adds into them. */
@@ -67,7 +102,7 @@ public interface TrainingEncoder {
 
     void zeroGradients();
 
-    /** The adapters with the current parameter values, as float32 (for saving in PEFT's layout). */
+    /** The adapters and trained base tensors with their current values, as float32 (for saving in PEFT's layout). */
     LoraModel currentAdapters();
 
     /** Bytes the base linear weights keep resident, and how many parameters they hold. */

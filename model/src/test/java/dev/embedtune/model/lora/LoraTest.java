@@ -166,4 +166,89 @@ class LoraTest {
         assertTrue(e.getMessage().contains("encoder.layer.2.attention.self.query.lora_A.weight' has shape [4, 100], expected [4, 384]"),
                 e.getMessage());
     }
+
+    /** Trained biases and LayerNorms: the base values moved, as after training with bias "all" and modules_to_save. */
+    private static LoraModel withTrainedBase(LoraConfig c) {
+        LoraModel lora = trained(c);
+        Random random = new Random(4);
+        Map<String, INDArray> trainedBase = new LinkedHashMap<>();
+        for (String name : TrainedBaseTensors.names(config, c)) {
+            INDArray v = base.get(name).dup();
+            for (long i = 0; i < v.length(); i++) {
+                v.putScalar(i, v.getDouble(i) + random.nextGaussian() * 0.05);
+            }
+            trainedBase.put(name, v);
+        }
+        return new LoraModel(c, lora.adapters(), trainedBase);
+    }
+
+    @Test
+    void trainedBiasesAndLayerNormsAreSavedInPeftsLayoutAndLoadedBack() throws IOException {
+        LoraConfig c = new LoraConfig(4, 8, 0.1, LoraConfig.BERT_DEFAULT_TARGETS, false, LoraBias.ALL, List.of("LayerNorm"));
+        LoraModel lora = withTrainedBase(c);
+        // MiniLM, 6 layers: 8 biases a layer (6 linears, 2 LayerNorms) + the embeddings' LayerNorm bias; 13 LayerNorm weights
+        assertEquals(6 * 8 + 1 + 13, lora.baseTensors().size());
+        Path out = dir.resolve("adapter");
+        lora.save(out, "sentence-transformers/all-MiniLM-L6-v2");
+        JsonNode json = new ObjectMapper().readTree(out.resolve("adapter_config.json").toFile());
+        assertEquals("all", json.get("bias").asText());
+        assertEquals("LayerNorm", json.get("modules_to_save").get(0).asText());
+        try (SafetensorsFile f = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            assertEquals(6 * 6 * 2 + 62, f.names().size());
+            assertArrayEquals(new long[] {384}, f.info("base_model.model.encoder.layer.0.attention.self.query.bias").shape());
+            assertArrayEquals(new long[] {1536}, f.info("base_model.model.encoder.layer.3.intermediate.dense.bias").shape());
+            assertArrayEquals(new long[] {384}, f.info("base_model.model.embeddings.LayerNorm.weight").shape());
+            assertArrayEquals(new long[] {384}, f.info("base_model.model.encoder.layer.5.output.LayerNorm.bias").shape());
+        }
+        LoraModel back = LoraModel.load(out, config);
+        assertEquals(c, back.config());
+        assertEquals(lora.baseTensors().keySet(), back.baseTensors().keySet());
+        lora.baseTensors().forEach((n, v) -> assertEquals(v, back.baseTensors().get(n), n));
+    }
+
+    @Test
+    void loraOnlySavesTheBiasesOfAdaptedLinearsOnly() throws IOException {
+        LoraConfig c = new LoraConfig(4, 8, 0, List.of("query", "value"), false, LoraBias.LORA_ONLY, List.of());
+        List<String> names = TrainedBaseTensors.names(config, c);
+        assertEquals(12, names.size());
+        assertTrue(names.stream().allMatch(n -> n.endsWith("query.bias") || n.endsWith("value.bias")), names.toString());
+        LoraModel lora = withTrainedBase(c);
+        lora.save(dir.resolve("adapter"), "x");
+        LoraModel back = LoraModel.load(dir.resolve("adapter"), config);
+        assertEquals(LoraBias.LORA_ONLY, back.config().bias());
+        assertEquals(lora.baseTensors(), back.baseTensors());
+    }
+
+    @Test
+    void mergedModelCarriesTrainedBiasesAndLayerNorms() throws IOException {
+        LoraConfig c = new LoraConfig(8, 16, 0, LoraConfig.BERT_DEFAULT_TARGETS, false, LoraBias.ALL, List.of("LayerNorm"));
+        LoraModel lora = withTrainedBase(c);
+        INDArray unmerged = embed(BertEncoder.fromWeights(config, base, lora));
+        INDArray adaptersOnly = embed(BertEncoder.fromWeights(config, base, new LoraModel(c, lora.adapters())));
+        assertTrue(Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.reduce.same.AMax(unmerged.sub(adaptersOnly))).getDouble(0) > 1e-3,
+                "the trained biases and LayerNorms must change the embeddings for this test to mean anything");
+        Path merged = dir.resolve("merged");
+        LoraMerge.writeMerged(minilm, lora, merged);
+        float[][] fromDisk = Embedder.load(merged).encode(TEXTS);
+        double max = 0;
+        for (int i = 0; i < TEXTS.size(); i++) {
+            for (int j = 0; j < 384; j++) {
+                max = Math.max(max, Math.abs(fromDisk[i][j] - unmerged.getFloat(i, j)));
+            }
+        }
+        assertTrue(max <= 1e-5, "merged vs unmerged: " + max);
+    }
+
+    @Test
+    void badBiasAndModulesToSaveAreNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraBias.parse("some"));
+        assertEquals("bias must be none, all or lora_only, got 'some'", e.getMessage());
+        LoraConfig dense = new LoraConfig(4, 8, 0, List.of("query"), false, LoraBias.NONE, List.of("dense"));
+        e = assertThrows(IllegalArgumentException.class, () -> TrainedBaseTensors.names(config, dense));
+        assertTrue(e.getMessage().contains("'dense' matches encoder.layer.0.attention.output.dense, which is not a norm"),
+                e.getMessage());
+        LoraConfig pooler = dense.withModulesToSave(List.of("pooler"));
+        e = assertThrows(IllegalArgumentException.class, () -> TrainedBaseTensors.names(config, pooler));
+        assertTrue(e.getMessage().contains("'pooler' matches no module"), e.getMessage());
+    }
 }

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.embedtune.autodiff.GradientCheck;
 import dev.embedtune.model.config.ModernBertConfig;
+import dev.embedtune.model.lora.LoraBias;
+import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraModel;
+import dev.embedtune.model.lora.TrainedBaseTensors;
 import dev.embedtune.model.modernbert.ModernBertEncoder;
 import dev.embedtune.model.st.PoolingConfig;
 import java.util.List;
@@ -76,10 +79,39 @@ class ModernBertTrainingEncoderTest {
         checkGradients(TinyModernBert.WITH_BIASES, BaseQuantization.NF4, PoolingConfig.Mode.MEAN);
     }
 
+    /** The tiny ModernBERT with its three dropouts turned up, so that masks drop plenty. */
+    private static final ModernBertConfig DROPPING = new ModernBertConfig(50, 32, 48, 3, 4, "gelu", 64, 0.02, 1e-5, false,
+            0, 0, 0, 0, 0, 160000, false, 0.2, 2, 4, 10000, 0.15, false, 0.25);
+
+    @Test
+    void gradientsWithEmbeddingAttentionMlpAndLoraDropoutMatchFiniteDifferences() {
+        checkGradients(DROPPING, BaseQuantization.NONE, PoolingConfig.Mode.MEAN, c -> c.withDropout(0.25), true);
+    }
+
+    /** Every norm ("norm" ends every ModernBERT norm's path) and, with norm/linear biases, every bias. */
+    @Test
+    void gradientsOfAllBiasesAndEveryNormMatchFiniteDifferences() {
+        checkGradients(TinyModernBert.WITH_BIASES, BaseQuantization.NONE, PoolingConfig.Mode.MEAN,
+                c -> c.withBias(LoraBias.ALL).withModulesToSave(List.of("norm")), false);
+    }
+
+    @Test
+    void gradientsOfFinalAndEmbeddingNormsWithDropoutOverNf4MatchFiniteDifferences() {
+        checkGradients(DROPPING, BaseQuantization.NF4, PoolingConfig.Mode.CLS,
+                c -> c.withDropout(0.1).withModulesToSave(List.of("final_norm", "embeddings.norm")), true);
+    }
+
     private void checkGradients(ModernBertConfig c, BaseQuantization base, PoolingConfig.Mode mode) {
+        checkGradients(c, base, mode, x -> x, false);
+    }
+
+    private void checkGradients(ModernBertConfig c, BaseQuantization base, PoolingConfig.Mode mode,
+            java.util.function.UnaryOperator<LoraConfig> options, boolean dropout) {
         Map<String, INDArray> weights = TinyModernBert.weights(c, seed);
-        LoraModel lora = TinyModernBert.lora(c, 3, seed + 1);
+        LoraModel tiny = TinyModernBert.lora(c, 3, seed + 1);
+        LoraModel lora = new LoraModel(options.apply(tiny.config()), tiny.adapters());
         ModernBertTrainingEncoder encoder = new ModernBertTrainingEncoder(c, weights, lora, base, DataType.DOUBLE);
+        long[] rowSeeds = dropout ? TrainingEncoder.rowSeeds(seed + 4, 0, 3) : null;
         TrainablePooling pooling = new TrainablePooling(PoolingConfig.of(mode, c.hiddenSize()), true);
         // 7 tokens against a window of ±2: the local layer masks keys; rows of 7, 4 and 2 tokens
         int[][][] in = TinyModernBert.batch(new int[] {7, 4, 2}, 7, seed + 2);
@@ -88,17 +120,20 @@ class ModernBertTrainingEncoderTest {
         TrainingEncoder.Pass[] pass = {null};
         TrainablePooling.Saved saved = new TrainablePooling.Saved();
         java.util.function.DoubleSupplier loss = () -> {
-            pass[0] = encoder.forward(in[0], in[1], null, pass[0]);
+            pass[0] = encoder.forward(in[0], in[1], null, pass[0], rowSeeds);
             return pooling.forward(pass[0].hidden(), pass[0].keyMask(), saved).mul(r).sumNumber().doubleValue();
         };
         loss.getAsDouble();
         encoder.zeroGradients();
         encoder.backward(pass[0], pooling.backward(r, saved));
-        // Central differences in double carry about 1e-16·|L|/ε ≈ 1e-9 of round-off for losses of order
-        // 1–10: entries below 1e-5 are compared absolutely (error ≤ 1e-4 · 1e-5), the rest relatively.
-        GradientCheck.Result worst = GradientCheck.check(encoder.parameters(), encoder.gradients(), loss, 3, 1e-6, 1e-5, seed);
-        assertEquals(2 * 4 * c.numHiddenLayers() * 3, worst.checked());
-        // double precision, central differences with ε = 1e-6: relative error ≤ 1e-4
+        // Central differences in double carry about 1e-16·|L|/ε ≈ 1e-10 of round-off for losses of order
+        // 1–10 at ε = 1e-5 (truncation ε²·L'''/6 ≈ 2e-11 relative): entries below 1e-5 are compared
+        // absolutely (error ≤ 1e-4 · 1e-5), the rest relatively.
+        GradientCheck.Result worst = GradientCheck.check(encoder.parameters(), encoder.gradients(), loss, 3, 1e-5, 1e-5, seed);
+        assertEquals(2 * 4 * c.numHiddenLayers() + TrainedBaseTensors.names(c, lora.config()).size(),
+                encoder.parameters().size());
+        assertEquals(encoder.parameters().size() * 3, worst.checked());
+        // double precision, central differences with ε = 1e-5: relative error ≤ 1e-4
         assertTrue(worst.relativeError() <= 1e-4, base + " " + mode + " (seed " + seed + "): " + worst);
     }
 
@@ -118,5 +153,45 @@ class ModernBertTrainingEncoderTest {
                 assertEquals(expected[q][k], m[q * 6 + k], "query " + q + " key " + k);
             }
         }
+    }
+
+    /** Which base tensors train: PEFT's rules on ModernBERT's names (norms without bias in released models). */
+    @Test
+    void trainedBaseTensorsFollowPeftOnModernBert() {
+        LoraConfig plain = TinyModernBert.lora(TinyModernBert.CONFIG, 2, 1).config();
+        assertEquals(List.of("embeddings.norm.weight", "layers.1.attn_norm.weight", "layers.1.mlp_norm.weight"),
+                TrainedBaseTensors.names(TinyModernBert.CONFIG, plain.withModulesToSave(List.of("embeddings.norm",
+                        "layers.1.attn_norm", "layers.1.mlp_norm"))));
+        assertEquals(7, TrainedBaseTensors.names(TinyModernBert.CONFIG, plain.withModulesToSave(List.of("norm"))).size(),
+                "embeddings.norm, attn_norm of layers 1–2, mlp_norm of layers 0–2, final_norm");
+        assertEquals(List.of(), TrainedBaseTensors.names(TinyModernBert.CONFIG, plain.withBias(LoraBias.ALL)),
+                "no biases in a model without biases");
+        assertEquals(24, TrainedBaseTensors.names(TinyModernBert.WITH_BIASES, plain.withBias(LoraBias.LORA_ONLY)).size() * 2,
+                "lora_only: the biases of the 12 adapted linears");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainedBaseTensors.names(TinyModernBert.CONFIG, plain.withModulesToSave(List.of("Wqkv"))));
+        assertTrue(e.getMessage().contains("layers.0.attn.Wqkv, which is not a norm"), e.getMessage());
+    }
+
+    /** Eval mode (no seeds) is the forward without dropout bit for bit; same seeds give the same train-mode output. */
+    @Test
+    void evalModeIsExactAndSeedsAreDeterministic() {
+        Map<String, INDArray> weights = TinyModernBert.weights(DROPPING, 3);
+        LoraModel lora = TinyModernBert.lora(DROPPING, 4, 5);
+        int[][][] in = TinyModernBert.batch(new int[] {7, 2, 5}, 7, 6);
+        INDArray plain = new ModernBertTrainingEncoder(TinyModernBert.CONFIG, weights, lora, BaseQuantization.NONE,
+                DataType.FLOAT).forward(in[0], in[1], null, null).hidden().dup();
+        ModernBertTrainingEncoder dropping = new ModernBertTrainingEncoder(DROPPING, weights,
+                new LoraModel(lora.config().withDropout(0.2), lora.adapters()), BaseQuantization.NONE, DataType.FLOAT);
+        assertEquals(plain, dropping.forward(in[0], in[1], null, null, null).hidden());
+        assertEquals(plain, dropping.forwardInference(in[0], in[1], null, null).hidden());
+        INDArray first = dropping.forward(in[0], in[1], null, null, TrainingEncoder.rowSeeds(11, 0, 3)).hidden().dup();
+        INDArray again = dropping.forward(in[0], in[1], null, null, TrainingEncoder.rowSeeds(11, 0, 3)).hidden().dup();
+        INDArray other = dropping.forward(in[0], in[1], null, null, TrainingEncoder.rowSeeds(12, 0, 3)).hidden().dup();
+        assertEquals(first, again);
+        assertTrue(!first.equals(other) && !first.equals(plain), "other seeds, or none, give another output");
+        ModernBertTrainingEncoder modelDropoutOff = new ModernBertTrainingEncoder(DROPPING, weights, lora,
+                BaseQuantization.NONE, DataType.FLOAT, false);
+        assertEquals(plain, modelDropoutOff.forward(in[0], in[1], null, null, TrainingEncoder.rowSeeds(1, 0, 3)).hidden());
     }
 }

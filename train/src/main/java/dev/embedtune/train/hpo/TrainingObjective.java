@@ -156,7 +156,8 @@ public final class TrainingObjective implements Objective {
         if (trial.has(TrialSettings.LORA_RANK) || trial.has(TrialSettings.LORA_ALPHA)) {
             int r = trial.has(TrialSettings.LORA_RANK) ? trial.loraRank() : lora.r();
             double alpha = trial.has(TrialSettings.LORA_ALPHA) ? trial.loraAlpha() : lora.alpha();
-            s = s.withLora(new LoraConfig(r, alpha, lora.dropout(), lora.targetModules(), lora.useRslora()));
+            s = s.withLora(new LoraConfig(r, alpha, lora.dropout(), lora.targetModules(), lora.useRslora(), lora.bias(),
+                    lora.modulesToSave()));
         }
         if (trial.has(TrialSettings.LOSS)) {
             s = s.withLoss(trial.loss());
@@ -166,7 +167,7 @@ public final class TrainingObjective implements Objective {
         }
         if (trial.has(TrialSettings.BASE_MODEL)) {
             Path model = ModelCache.resolve(trial.baseModel());
-            s = new FineTuneJob.Settings(model, s.lora(), s.quantization(), s.loss(), s.matryoshkaDims(), s.maxLength());
+            s = s.withBaseModel(model);
         }
         return s;
     }

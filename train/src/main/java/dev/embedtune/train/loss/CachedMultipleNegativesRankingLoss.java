@@ -30,8 +30,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *       restore that mini-batch's random state, embed its texts again WITH the activations the
  *       encoder backward needs, and run the encoder backward from the slice's gradient, accumulating
  *       parameter gradients over slices. Restoring the random state makes the second forward produce
- *       bit-for-bit the embeddings of stage 1, so the cached gradients belong to it; without dropout
- *       (or with dropout disabled) nothing needs restoring.</li>
+ *       bit-for-bit the embeddings of stage 1, so the cached gradients belong to it. embedtune's
+ *       {@code LoraTrainingModel} draws dropout masks per row from the step's seed instead, which
+ *       reproduces stage 1 the same way (and gives each row the masks of a plain MNRL step).</li>
  * </ol>
  * Stages 1 and 3 need the encoder and the training step and are the trainer's job; the result is the
  * same parameter gradient as a plain MNRL step, at the cost of a second forward pass (sentence-

@@ -22,9 +22,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * </pre>
  *
  * The moments are ND4J arrays of each parameter's shape and data type (FLOAT or DOUBLE), updated
- * in place with one scratch buffer per parameter, so a step allocates nothing. HF exempts biases and
- * LayerNorm weights from decay; embedtune's trainable parameters are LoRA matrices, so decay applies
- * to every parameter unless {@code decayed} says otherwise.
+ * in place with one scratch buffer per parameter, so a step allocates nothing. Which parameters
+ * decay is {@code decayed}'s choice; the Trainer uses {@link #decayedLikeHuggingFace}.
  *
  * <p>Reference: Loshchilov &amp; Hutter, "Decoupled Weight Decay Regularization", arXiv:1711.05101.
  */
@@ -71,6 +70,14 @@ public final class AdamW {
             expAvgSq.put(name, Nd4j.zeros(p.dataType(), p.shape()));
             scratch.put(name, Nd4j.zeros(p.dataType(), p.shape()));
         });
+    }
+
+    /**
+     * Hugging Face Trainer's rule ({@code get_decay_parameter_names}): no decay for biases (any name
+     * containing "bias") and LayerNorm parameters; LoRA matrices decay.
+     */
+    public static boolean decayedLikeHuggingFace(String name) {
+        return !name.contains("bias") && !name.contains("LayerNorm");
     }
 
     /** The same, with the defaults of torch and HF: betas (0.9, 0.999), eps 1e-8, decay on every parameter. */

@@ -67,18 +67,21 @@ public final class FineTuneJob {
      * What to train, besides the data and the {@link TrainingArguments}.
      *
      * @param baseModel a model directory (Hugging Face or sentence-transformers layout, BERT)
-     * @param lora the adapters' rank, alpha and targets; {@code dropout} must be 0 (see the constructor)
+     * @param lora the adapters' rank, alpha, dropout and targets, and which biases and LayerNorms train too
+     *     (PEFT's {@code bias} and {@code modules_to_save})
      * @param quantization how the frozen base weights are held while training
      * @param loss one of {@link #LOSS_NAMES}
      * @param matryoshkaDims truncation sizes for {@link MatryoshkaLoss}, or empty for none
      * @param maxLength tokens per text, or null for the model's {@code max_seq_length}
+     * @param modelDropout train with the model's hidden and attention dropout (config.json's
+     *     {@code hidden_dropout_prob}, {@code attention_probs_dropout_prob}), as sentence-transformers'
+     *     train mode does; false trains without them (LoRA dropout applies either way)
      */
     public record Settings(Path baseModel, LoraConfig lora, BaseQuantization quantization, String loss,
-            List<Integer> matryoshkaDims, Integer maxLength) {
+            List<Integer> matryoshkaDims, Integer maxLength, boolean modelDropout) {
 
         /**
-         * @throws IllegalArgumentException for an unknown loss, a max length below 2, or LoRA dropout
-         *     above 0, which the training step does not apply (rather than ignore it silently)
+         * @throws IllegalArgumentException for an unknown loss or a max length below 2
          */
         public Settings {
             Objects.requireNonNull(baseModel, "baseModel");
@@ -90,36 +93,49 @@ public final class FineTuneJob {
             if (maxLength != null && maxLength < 2) {
                 throw new IllegalArgumentException("max_length must be at least 2 (for [CLS] and [SEP]), got " + maxLength);
             }
-            if (lora.dropout() != 0) {
-                throw new IllegalArgumentException("lora_dropout " + lora.dropout() + " is not supported: the training step"
-                        + " (BertTrainingEncoder) applies no dropout, so it would be silently ignored; use 0");
-            }
         }
 
-        /** MNRL, NF4, r 16, alpha 32, no dropout, every linear (all-linear), no Matryoshka, the model's max length. */
+        /** With the model's dropout on (sentence-transformers' default). */
+        public Settings(Path baseModel, LoraConfig lora, BaseQuantization quantization, String loss,
+                List<Integer> matryoshkaDims, Integer maxLength) {
+            this(baseModel, lora, quantization, loss, matryoshkaDims, maxLength, true);
+        }
+
+        /**
+         * MNRL, NF4, r 16, alpha 32, no LoRA dropout, every linear (all-linear), no Matryoshka, the
+         * model's max length, the model's own dropout on.
+         */
         public static Settings defaults(Path baseModel) {
             return new Settings(baseModel, new LoraConfig(16, 32, 0, List.of(LoraConfig.ALL_LINEAR), false),
-                    BaseQuantization.NF4, "mnrl", List.of(), null);
+                    BaseQuantization.NF4, "mnrl", List.of(), null, true);
+        }
+
+        public Settings withBaseModel(Path v) {
+            return new Settings(v, lora, quantization, loss, matryoshkaDims, maxLength, modelDropout);
         }
 
         public Settings withLora(LoraConfig v) {
-            return new Settings(baseModel, v, quantization, loss, matryoshkaDims, maxLength);
+            return new Settings(baseModel, v, quantization, loss, matryoshkaDims, maxLength, modelDropout);
         }
 
         public Settings withQuantization(BaseQuantization v) {
-            return new Settings(baseModel, lora, v, loss, matryoshkaDims, maxLength);
+            return new Settings(baseModel, lora, v, loss, matryoshkaDims, maxLength, modelDropout);
         }
 
         public Settings withLoss(String v) {
-            return new Settings(baseModel, lora, quantization, v, matryoshkaDims, maxLength);
+            return new Settings(baseModel, lora, quantization, v, matryoshkaDims, maxLength, modelDropout);
         }
 
         public Settings withMatryoshkaDims(List<Integer> v) {
-            return new Settings(baseModel, lora, quantization, loss, v, maxLength);
+            return new Settings(baseModel, lora, quantization, loss, v, maxLength, modelDropout);
         }
 
         public Settings withMaxLength(Integer v) {
-            return new Settings(baseModel, lora, quantization, loss, matryoshkaDims, v);
+            return new Settings(baseModel, lora, quantization, loss, matryoshkaDims, v, modelDropout);
+        }
+
+        public Settings withModelDropout(boolean v) {
+            return new Settings(baseModel, lora, quantization, loss, matryoshkaDims, maxLength, v);
         }
     }
 
@@ -155,7 +171,7 @@ public final class FineTuneJob {
     public static FineTuneJob prepare(Settings settings, TrainingArguments args) throws IOException {
         Objects.requireNonNull(args, "args");
         LoraTrainingModel model = LoraTrainingModel.create(settings.baseModel(), settings.lora(), settings.quantization(),
-                settings.maxLength(), args.seed());
+                settings.maxLength(), args.seed(), settings.modelDropout());
         int dimension = model.baseModel().pooling().outputDimension();
         EmbeddingLoss loss = loss(settings.loss(), dimension, settings.matryoshkaDims());
         return new FineTuneJob(settings, args, model, loss);

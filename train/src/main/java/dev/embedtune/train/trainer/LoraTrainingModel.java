@@ -54,30 +54,37 @@ public final class LoraTrainingModel implements TrainableModel {
     }
 
     /**
-     * Loads the base model and creates fresh adapters (A Kaiming-uniform from {@code seed}, B zero).
+     * Loads the base model and creates fresh adapters (A Kaiming-uniform from {@code seed}, B zero),
+     * training with the model's own dropout (as sentence-transformers' train mode).
      *
      * @param maxLength tokens per text (null: the model's max_seq_length)
-     * @throws IllegalArgumentException when {@code lora.dropout()} is not 0: the training step applies no
-     *     dropout, and training with a setting it would silently ignore is refused
      */
     public static LoraTrainingModel create(Path modelDir, LoraConfig lora, BaseQuantization base, Integer maxLength,
             long seed) throws IOException {
-        if (lora.dropout() != 0) {
-            throw new IllegalArgumentException("lora_dropout " + lora.dropout() + " is not supported: the training step"
-                    + " (BertTrainingEncoder) applies no dropout, so it would be silently ignored; use 0");
-        }
+        return create(modelDir, lora, base, maxLength, seed, true);
+    }
+
+    /** @param modelDropout apply the model's hidden and attention dropout in training steps (LoRA dropout applies either way) */
+    public static LoraTrainingModel create(Path modelDir, LoraConfig lora, BaseQuantization base, Integer maxLength,
+            long seed, boolean modelDropout) throws IOException {
         ModelDirectory md = ModelDirectory.read(modelDir);
-        return fromAdapters(md, LoraModel.init(md.config(), lora, seed), base, maxLength);
+        return fromAdapters(md, LoraModel.init(md.config(), lora, seed), base, maxLength, modelDropout);
     }
 
     /** The base model with the given adapters (e.g. loaded from a PEFT directory). */
     public static LoraTrainingModel fromAdapters(ModelDirectory md, LoraModel adapters, BaseQuantization base,
             Integer maxLength) throws IOException {
+        return fromAdapters(md, adapters, base, maxLength, true);
+    }
+
+    /** @param modelDropout apply the model's hidden and attention dropout in training steps */
+    public static LoraTrainingModel fromAdapters(ModelDirectory md, LoraModel adapters, BaseQuantization base,
+            Integer maxLength, boolean modelDropout) throws IOException {
         Map<String, INDArray> weights;
         try (TensorSource source = md.openWeights()) {
             weights = EncoderWeights.read(md.config(), source, md.transformerDir());
         }
-        TrainingEncoder encoder = TrainingEncoder.create(md.config(), weights, adapters, base, DataType.FLOAT);
+        TrainingEncoder encoder = TrainingEncoder.create(md.config(), weights, adapters, base, DataType.FLOAT, modelDropout);
         return new LoraTrainingModel(md, Embedder.tokenizer(md, maxLength), encoder, md.dir().toString());
     }
 
@@ -116,19 +123,27 @@ public final class LoraTrainingModel implements TrainableModel {
         for (List<String> column : columns) {
             encoded.add(tokenizer.encodeBatch(column));
         }
-        return forwardBackwardEncoded(encoded, labels, loss, lossScale);
+        return forwardBackwardEncoded(encoded, labels, loss, lossScale, dropoutSeed);
+    }
+
+    /**
+     * The dropout seed of column {@code c}'s rows [first, first + rows): every column (anchor,
+     * positive, …) draws its own masks, and a row's masks do not depend on the rows batched with it.
+     */
+    private static long[] rowSeeds(long dropoutSeed, int column, int first, int rows) {
+        return TrainingEncoder.rowSeeds(dropoutSeed + 0x9E3779B97F4A7C15L * (column + 1), first, rows);
     }
 
     /**
      * {@link #forwardBackward} on columns already tokenised (each [B, T] with its own T). With a
      * {@link CachedMultipleNegativesRankingLoss} (alone or inside a {@link MatryoshkaLoss}) the step
-     * runs the GradCache way, see {@link #gradCacheStep}.
+     * runs the GradCache way, see {@link #gradCacheStep}. Dropout masks come from {@code dropoutSeed}.
      */
     public double forwardBackwardEncoded(List<BatchEncoding> columns, INDArray labels, EmbeddingLoss loss,
-            double lossScale) {
+            double lossScale, long dropoutSeed) {
         int miniBatch = gradCacheMiniBatch(loss);
         if (miniBatch > 0) {
-            return gradCacheStep(columns, labels, loss, lossScale, miniBatch);
+            return gradCacheStep(columns, labels, loss, lossScale, miniBatch, dropoutSeed);
         }
         List<INDArray> embeddings = new ArrayList<>();
         List<TrainablePooling.Saved> saved = new ArrayList<>();
@@ -136,7 +151,8 @@ public final class LoraTrainingModel implements TrainableModel {
         for (int c = 0; c < columns.size(); c++) {
             BatchEncoding enc = columns.get(c);
             TrainingEncoder.Pass reuse = c < passes.size() ? passes.get(c) : null;
-            TrainingEncoder.Pass pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), reuse);
+            TrainingEncoder.Pass pass = encoder.forward(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), reuse,
+                    rowSeeds(dropoutSeed, c, 0, enc.inputIds().length));
             if (c < passes.size()) {
                 passes.set(c, pass);
             } else {
@@ -168,20 +184,22 @@ public final class LoraTrainingModel implements TrainableModel {
      * GradCache (Gao et al. 2021), the encoder's half of {@link CachedMultipleNegativesRankingLoss}:
      * (1) embed every column in mini-batches, keeping only the pooled embeddings; (2) the loss and
      * dL/d(embedding) on the full batch; (3) per mini-batch, the forward again (now keeping its
-     * activations, in one reused pass) and the backward from that mini-batch's rows of dL/dE. The
-     * training step applies no dropout, so the second forward reproduces the first exactly and the
-     * adapter gradients equal plain MNRL's on the same batch; activations never exceed one
-     * mini-batch.
+     * activations, in one reused pass) and the backward from that mini-batch's rows of dL/dE. Dropout
+     * masks are drawn per row from the step's seed (sentence-transformers restores the RNG state with
+     * RandContext instead), so the second forward reproduces the first exactly, and both draw the
+     * masks the plain step gives those rows: the gradients equal plain MNRL's on the same batch and
+     * seed. Activations never exceed one mini-batch.
      */
     private double gradCacheStep(List<BatchEncoding> columns, INDArray labels, EmbeddingLoss loss, double lossScale,
-            int miniBatch) {
+            int miniBatch, long dropoutSeed) {
         List<INDArray> embeddings = new ArrayList<>();
-        for (BatchEncoding enc : columns) {
+        for (int c = 0; c < columns.size(); c++) {
+            BatchEncoding enc = columns.get(c);
             int rows = enc.inputIds().length;
             List<INDArray> parts = new ArrayList<>();
             for (int begin = 0; begin < rows; begin += miniBatch) {
                 int end = Math.min(rows, begin + miniBatch);
-                TrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
+                TrainingEncoder.Pass pass = miniBatchForward(enc, begin, end, rowSeeds(dropoutSeed, c, begin, end - begin));
                 parts.add(pooling.forward(pass.hidden(), pass.keyMask(), new TrainablePooling.Saved()).dup());
             }
             embeddings.add(parts.size() == 1 ? parts.get(0) : Nd4j.vstack(parts.toArray(INDArray[]::new)));
@@ -195,7 +213,7 @@ public final class LoraTrainingModel implements TrainableModel {
             INDArray gradient = value.gradient(c);
             for (int begin = 0; begin < enc.inputIds().length; begin += miniBatch) {
                 int end = Math.min(enc.inputIds().length, begin + miniBatch);
-                TrainingEncoder.Pass pass = miniBatchForward(enc, begin, end);
+                TrainingEncoder.Pass pass = miniBatchForward(enc, begin, end, rowSeeds(dropoutSeed, c, begin, end - begin));
                 TrainablePooling.Saved saved = new TrainablePooling.Saved();
                 pooling.forward(pass.hidden(), pass.keyMask(), saved);
                 INDArray dEmbedding = gradient.get(NDArrayIndex.interval(begin, end), NDArrayIndex.all()).mul(lossScale);
@@ -206,11 +224,11 @@ public final class LoraTrainingModel implements TrainableModel {
     }
 
     /** Forward of rows [begin, end) of a tokenised column in the one reused mini-batch pass. */
-    private TrainingEncoder.Pass miniBatchForward(BatchEncoding enc, int begin, int end) {
+    private TrainingEncoder.Pass miniBatchForward(BatchEncoding enc, int begin, int end, long[] rowSeeds) {
         int[][] ids = Arrays.copyOfRange(enc.inputIds(), begin, end);
         int[][] mask = Arrays.copyOfRange(enc.attentionMask(), begin, end);
         int[][] types = Arrays.copyOfRange(enc.tokenTypeIds(), begin, end);
-        miniBatchPass = encoder.forward(ids, mask, types, miniBatchPass);
+        miniBatchPass = encoder.forward(ids, mask, types, miniBatchPass, rowSeeds);
         return miniBatchPass;
     }
 

@@ -140,7 +140,8 @@ public final class Trainer {
         int logEvery = TrainingArguments.resolveSteps(args.loggingSteps(), maxSteps);
         int evalEvery = TrainingArguments.resolveSteps(args.evalSteps(), maxSteps);
         int saveEvery = TrainingArguments.resolveSteps(args.saveSteps(), maxSteps);
-        AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay(), n -> true);
+        AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay(),
+                AdamW::decayedLikeHuggingFace);
 
         // -------- where to start
         Loop s = new Loop();

@@ -132,4 +132,13 @@ class AdamWTest {
         second.step(one("a", b), one("a", g2), 0.01);
         assertArrayEquals(a.toFloatVector(), b.toFloatVector(), 0f);
     }
+
+    /** HF Trainer decays neither biases nor LayerNorm parameters; LoRA matrices decay. */
+    @Test
+    void decaysLikeHuggingFace() {
+        org.junit.jupiter.api.Assertions.assertTrue(AdamW.decayedLikeHuggingFace("encoder.layer.0.attention.self.query.lora_A.weight"));
+        org.junit.jupiter.api.Assertions.assertFalse(AdamW.decayedLikeHuggingFace("encoder.layer.0.attention.self.query.bias"));
+        org.junit.jupiter.api.Assertions.assertFalse(AdamW.decayedLikeHuggingFace("embeddings.LayerNorm.weight"));
+        org.junit.jupiter.api.Assertions.assertFalse(AdamW.decayedLikeHuggingFace("encoder.layer.3.output.LayerNorm.bias"));
+    }
 }

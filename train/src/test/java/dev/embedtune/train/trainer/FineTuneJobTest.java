@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.embedtune.model.embed.Embedder;
+import dev.embedtune.model.lora.LoraBias;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraModel;
 import dev.embedtune.model.onnx.ModelCache;
@@ -109,6 +110,8 @@ class FineTuneJobTest {
     /**
      * Training descends: with one batch holding the whole dataset, every step sees the same examples
      * (MNRL does not depend on their order), so the step losses fall, over a dense and an NF4 base.
+     * The model's dropout is off: with it every step would see other masks, and the losses would not
+     * fall monotonically.
      */
     @ParameterizedTest
     @ValueSource(strings = {"none", "nf4"})
@@ -117,7 +120,7 @@ class FineTuneJobTest {
         TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(8).perDeviceTrainBatchSize(8)
                 .learningRate(1e-2).lrSchedulerType(SchedulerType.CONSTANT).saveSteps(0).disableTqdm(true).build();
         FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.parse(quantize))
-                .withLora(new LoraConfig(4, 8, 0, LoraConfig.BERT_DEFAULT_TARGETS, false)), args);
+                .withLora(new LoraConfig(4, 8, 0, LoraConfig.BERT_DEFAULT_TARGETS, false)).withModelDropout(false), args);
         job.train(dataFor(ExampleFormat.PAIR, 8), null, new TrainerListener() {
             @Override
             public void onStepEnd(StepOutcome s) {
@@ -153,15 +156,37 @@ class FineTuneJobTest {
                 e.getMessage());
     }
 
-    /** The training step applies no dropout, so LoRA dropout is refused rather than ignored. */
+    /**
+     * LoRA dropout, bias "all" and every LayerNorm in modules_to_save: the biases and norms train
+     * (they move off the base values), adapter/ holds them and reloads them bit for bit, and the merged
+     * model embeds as the training model does (dense base, float32: 1e-5 absolute on unit vectors).
+     */
     @Test
-    void loraDropoutIsRefused() throws IOException {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FineTuneJob.Settings.defaults(model)
-                .withLora(new LoraConfig(16, 32, 0.1, LoraConfig.BERT_DEFAULT_TARGETS, false)));
-        assertTrue(e.getMessage().startsWith("lora_dropout 0.1 is not supported"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> LoraTrainingModel.create(model,
-                new LoraConfig(4, 8, 0.05, LoraConfig.BERT_DEFAULT_TARGETS, false), BaseQuantization.NONE, null, 1));
-        assertTrue(e.getMessage().startsWith("lora_dropout 0.05 is not supported"), e.getMessage());
+    void trainsBiasesAndLayerNormsWithDropoutAndSavesThem() throws IOException {
+        Path out = tmp.resolve("out");
+        TrainingArguments args = TrainingArguments.builder(out).maxSteps(2).perDeviceTrainBatchSize(4).learningRate(1e-2)
+                .saveSteps(0).disableTqdm(true).build();
+        LoraConfig lora = new LoraConfig(4, 8, 0.1, LoraConfig.BERT_DEFAULT_TARGETS, false, LoraBias.ALL, List.of("LayerNorm"));
+        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.NONE)
+                .withLora(lora), args);
+        job.train(dataFor(ExampleFormat.PAIR, 8), null, null, null);
+        INDArray beta = job.model().parameters().get("embeddings.LayerNorm.bias");
+        INDArray bias = job.model().parameters().get("encoder.layer.1.output.dense.bias");
+        assertTrue(beta != null && bias != null, job.model().parameters().keySet().toString());
+        FineTuneJob.Saved saved = job.save();
+        LoraModel reloaded = LoraModel.load(saved.adapterDir(), ModelDirectory.read(model).bertConfig());
+        assertEquals(lora, reloaded.config());
+        assertEquals(beta, reloaded.baseTensors().get("embeddings.LayerNorm.bias"));
+        assertEquals(bias, reloaded.baseTensors().get("encoder.layer.1.output.dense.bias"));
+        LoraModel fresh = LoraModel.load(saved.adapterDir(), ModelDirectory.read(model).bertConfig());
+        try (var w = ModelDirectory.read(model).openWeights()) {
+            INDArray original = dev.embedtune.model.bert.BertEncoder.readWeights(ModelDirectory.read(model).bertConfig(), w, model)
+                    .get("embeddings.LayerNorm.bias");
+            assertTrue(original.sub(fresh.baseTensors().get("embeddings.LayerNorm.bias")).amaxNumber().doubleValue() > 1e-4,
+                    "the embedding LayerNorm's β must have trained");
+        }
+        double diff = maxDiff(job.model().embed(TEXTS), Embedder.load(saved.modelDir()).encode(TEXTS));
+        assertTrue(diff <= 1e-5, "max |difference| " + diff);
     }
 
     /** save() writes adapter/ (PEFT, reloadable) and model/ (merged), with no temporary directory left behind. */

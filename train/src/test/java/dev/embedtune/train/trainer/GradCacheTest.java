@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -24,7 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * CachedMultipleNegativesRankingLoss trains the GradCache way in {@link LoraTrainingModel}: the same
  * loss and adapter gradients as MNRL on the same batch (7 triplets of texts of different lengths,
  * mini-batches of 2, so slices are uneven), with activations kept for 2 rows at most. Both models
- * start from the same adapters with B made non-zero, so A's gradients are tested too.
+ * start from the same adapters with B made non-zero, so A's gradients are tested too. With dropout
+ * (the tiny model's hidden and attention dropout 0.1, LoRA dropout 0.1) the two steps get the same
+ * seed: masks are drawn per row, so GradCache's mini-batches draw the masks the plain step draws.
  * Tolerances: loss 1e-6 relative; gradients 1e-5 of the largest gradient (float32; the mini-batch
  * forward pads differently, which reorders some float sums).
  */
@@ -43,12 +45,12 @@ class GradCacheTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void cachedStepEqualsThePlainMnrlStep(boolean matryoshka) throws IOException {
+    @CsvSource({"false,false", "true,false", "false,true", "true,true"})
+    void cachedStepEqualsThePlainMnrlStep(boolean matryoshka, boolean dropout) throws IOException {
         Path model = TinyModelDir.write(dir.resolve("model"), 5);
-        LoraConfig lora = new LoraConfig(4, 8, 0, List.of("query", "key", "value", "dense"), false);
-        LoraTrainingModel plain = LoraTrainingModel.create(model, lora, BaseQuantization.NF4, 32, 9);
-        LoraTrainingModel cached = LoraTrainingModel.create(model, lora, BaseQuantization.NF4, 32, 9);
+        LoraConfig lora = new LoraConfig(4, 8, dropout ? 0.1 : 0, List.of("query", "key", "value", "dense"), false);
+        LoraTrainingModel plain = LoraTrainingModel.create(model, lora, BaseQuantization.NF4, 32, 9, dropout);
+        LoraTrainingModel cached = LoraTrainingModel.create(model, lora, BaseQuantization.NF4, 32, 9, dropout);
         Nd4j.getRandom().setSeed(17);
         plain.parameters().forEach((name, value) -> {
             if (name.endsWith("lora_B.weight")) {
@@ -63,9 +65,18 @@ class GradCacheTest {
         }
         plain.zeroGradients();
         cached.zeroGradients();
-        double expected = plain.forwardBackward(COLUMNS, null, mnrl, 1.0, 0);
-        double actual = cached.forwardBackward(COLUMNS, null, cachedLoss, 1.0, 0);
+        double expected = plain.forwardBackward(COLUMNS, null, mnrl, 1.0, 77);
+        double actual = cached.forwardBackward(COLUMNS, null, cachedLoss, 1.0, 77);
         assertEquals(expected, actual, 1e-6 * Math.abs(expected), "loss");
+        double otherSeed = plain.forwardBackward(COLUMNS, null, mnrl, 1.0, 78);
+        plain.zeroGradients();
+        plain.forwardBackward(COLUMNS, null, mnrl, 1.0, 77);
+        if (dropout) {
+            assertTrue(Math.abs(otherSeed - expected) > 1e-4 * Math.abs(expected), "dropout must change the loss: " + otherSeed);
+        } else {
+            // float32 sums (MatryoshkaLoss's truncations among them) may round differently from call to call
+            assertEquals(expected, otherSeed, 1e-6 * Math.abs(expected), "without dropout the seed does not matter");
+        }
 
         double largest = 0;
         for (INDArray g : plain.gradients().values()) {

@@ -121,4 +121,41 @@ class ModernBertFineTuneTest {
         }
         return out;
     }
+
+    /**
+     * LoRA dropout and every norm trained (modules_to_save "norm"): the norms' γ train, are saved as
+     * {@code base_model.model.<name>} and reload equal, and the merged model embeds like the training
+     * model within 1e-5.
+     */
+    @Test
+    void trainsNormsWithLoraDropoutAndSavesThem() throws IOException {
+        Path out = tmp.resolve("out");
+        TrainingArguments args = TrainingArguments.builder(out).maxSteps(2).perDeviceTrainBatchSize(4).learningRate(1e-2)
+                .saveSteps(0).disableTqdm(true).build();
+        LoraConfig lora = new LoraConfig(4, 8, 0.1, LoraConfig.MODERNBERT_DEFAULT_TARGETS, false,
+                dev.embedtune.model.lora.LoraBias.ALL, List.of("norm"));
+        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.NONE)
+                .withLora(lora), args);
+        job.train(FineTuneJobTest.dataFor(ExampleFormat.PAIR, 8), null, null, null);
+        var gamma = job.model().parameters().get("final_norm.weight");
+        assertTrue(gamma != null && job.model().parameters().containsKey("layers.1.attn_norm.weight"),
+                job.model().parameters().keySet().toString());
+        ModelDirectory md = ModelDirectory.read(model);
+        try (var w = md.openWeights()) {
+            var original = dev.embedtune.model.EncoderWeights.read(md.config(), w, model).get("final_norm.weight");
+            assertTrue(original.sub(gamma).amaxNumber().doubleValue() > 1e-4, "final_norm's γ must have trained");
+        }
+        FineTuneJob.Saved saved = job.save();
+        try (SafetensorsFile f = SafetensorsFile.open(saved.adapterDir().resolve(LoraModel.WEIGHTS_FILE))) {
+            assertTrue(f.contains("base_model.model.final_norm.weight") && f.contains("base_model.model.embeddings.norm.weight"));
+        }
+        ModernBertConfig modern = (ModernBertConfig) ModelDirectory.read(model).config();
+        LoraModel reloaded = LoraModel.load(saved.adapterDir(), modern);
+        assertEquals(lora, reloaded.config());
+        assertEquals(gamma, reloaded.baseTensors().get("final_norm.weight"));
+        assertEquals(7, reloaded.baseTensors().size(), "embeddings.norm, 2 attn_norm, 3 mlp_norm, final_norm (no biases)");
+        double diff = FineTuneJobTest.maxDiff(job.model().embed(FineTuneJobTest.TEXTS),
+                Embedder.load(saved.modelDir()).encode(FineTuneJobTest.TEXTS));
+        assertTrue(diff <= 1e-5, "merged vs unmerged: max |difference| " + diff);
+    }
 }
