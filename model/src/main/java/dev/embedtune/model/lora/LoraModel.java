@@ -106,7 +106,7 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
             w.addFloats(PREFIX + module + ".lora_A.weight", ad.a().dup().data().asFloat(), ad.a().shape());
             w.addFloats(PREFIX + module + ".lora_B.weight", ad.b().dup().data().asFloat(), ad.b().shape());
         });
-        baseTensors.forEach((name, t) -> w.addFloats(PREFIX + name, t.dup().data().asFloat(), t.shape()));
+        baseTensors.forEach((name, t) -> w.addFloats(PREFIX + savedKey(name), t.dup().data().asFloat(), t.shape()));
         w.write(dir.resolve(WEIGHTS_FILE));
         ObjectNode c = JSON.createObjectNode();
         c.putObject("alpha_pattern");
@@ -136,6 +136,21 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
         c.put("use_dora", false);
         c.put("use_rslora", config.useRslora());
         AtomicFiles.write(dir.resolve(CONFIG_FILE), JSON.writeValueAsBytes(c));
+    }
+
+    /**
+     * The key a trained base tensor is saved under, after {@code base_model.model.}: PEFT ≥ 0.7 wraps
+     * each adapted linear, so that linear's own bias is {@code <module>.base_layer.bias} in its state
+     * dict (and only that key loads back into a PEFT model); every other tensor keeps its name.
+     */
+    String savedKey(String name) {
+        if (name.endsWith(".bias")) {
+            String module = name.substring(0, name.length() - ".bias".length());
+            if (adapters.containsKey(module)) {
+                return module + ".base_layer.bias";
+            }
+        }
+        return name;
     }
 
     /** Reads PEFT's layout, checking every adapter against the model it belongs to. */

@@ -20,7 +20,8 @@ import java.util.Set;
  * PEFT saves them in adapter_model.safetensors as {@code base_model.model.<name>} (for modules_to_save
  * after stripping {@code modules_to_save.default.}); a merged model carries their trained values.
  * PEFT 0.7 and later keep an adapted linear's own bias at {@code <module>.base_layer.bias} in the
- * state dict, so its files may hold that key instead: {@link LoraModel#load} accepts both.
+ * state dict: {@link LoraModel#save} writes that key for it (so PEFT loads it back) and
+ * {@link LoraModel#load} accepts both.
  */
 public final class TrainedBaseTensors {
     private TrainedBaseTensors() {

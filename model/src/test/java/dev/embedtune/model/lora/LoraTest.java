@@ -2,6 +2,7 @@ package dev.embedtune.model.lora;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -195,8 +196,10 @@ class LoraTest {
         assertEquals("LayerNorm", json.get("modules_to_save").get(0).asText());
         try (SafetensorsFile f = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
             assertEquals(6 * 6 * 2 + 62, f.names().size());
-            assertArrayEquals(new long[] {384}, f.info("base_model.model.encoder.layer.0.attention.self.query.bias").shape());
-            assertArrayEquals(new long[] {1536}, f.info("base_model.model.encoder.layer.3.intermediate.dense.bias").shape());
+            // an adapted linear's own bias under PEFT ≥ 0.7's wrapped name, the rest under their own
+            assertArrayEquals(new long[] {384}, f.info("base_model.model.encoder.layer.0.attention.self.query.base_layer.bias").shape());
+            assertArrayEquals(new long[] {1536}, f.info("base_model.model.encoder.layer.3.intermediate.dense.base_layer.bias").shape());
+            assertFalse(f.contains("base_model.model.encoder.layer.0.attention.self.query.bias"));
             assertArrayEquals(new long[] {384}, f.info("base_model.model.embeddings.LayerNorm.weight").shape());
             assertArrayEquals(new long[] {384}, f.info("base_model.model.encoder.layer.5.output.LayerNorm.bias").shape());
         }
