@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run the whole fine-tuning pipeline from a YAML or JSON config file: base model, data, base evaluation,"
                 + " hard-negative mining, QLoRA fine-tuning, fine-tuned evaluation, report.",
-                "Keys: model, data, output_dir, dims, max_length, quantization, lora_r, lora_alpha, loss, train_split, eval_split,"
+                "Keys: model, data, output_dir, dims, max_length, quantization, lora_r, lora_alpha, lora_dropout,"
+                        + " target_modules, use_rslora, lora_bias, modules_to_save, model_dropout, loss, train_split, eval_split,"
                         + " mining {enabled, scorer, num_negatives, range_min, range_max, absolute_margin, relative_margin,"
                         + " max_score, min_score, sampling, format}, and the trainer's arguments (Hugging Face names) at the top"
                         + " level or under training:. Missing keys take the main job's defaults."})

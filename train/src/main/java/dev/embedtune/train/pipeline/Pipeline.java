@@ -137,8 +137,7 @@ public final class Pipeline {
                 config.resumeFromCheckpoint() == null ? "" : ", resuming from " + config.resumeFromCheckpoint());
         out.flush();
         FineTuneJob.Settings settings = new FineTuneJob.Settings(modelDir,
-                new LoraConfig(config.loraR(), config.loraAlpha(), 0, List.of(LoraConfig.ALL_LINEAR), false),
-                config.quantization(), config.loss(), config.dims(), config.maxLength());
+                config.lora(), config.quantization(), config.loss(), config.dims(), config.maxLength(), config.modelDropout());
         FineTuneJob job = FineTuneJob.prepare(settings, config.training());
         TrainResult trained = job.train(mined.dataset(), evaluation, null, config.resumeFromCheckpoint());
         FineTuneJob.Saved saved = job.save();

@@ -3,6 +3,8 @@ package dev.embedtune.train.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.embedtune.model.lora.LoraBias;
+import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.mining.MiningOptions;
@@ -32,6 +34,12 @@ import java.util.Set;
  * quantization: nf4                 # nf4, fp4, int8 or none (the frozen base while training)
  * lora_r: 16
  * lora_alpha: 32
+ * lora_dropout: 0.0                 # PEFT's, on each adapter's input
+ * target_modules: [all-linear]      # PEFT's: last names (query, key, value, dense; Wqkv, Wo, Wi) or all-linear
+ * use_rslora: false
+ * lora_bias: none                   # PEFT's bias: none, all or lora_only
+ * modules_to_save: []               # norms trained in full, e.g. [LayerNorm] (BERT) or [norm] (ModernBERT)
+ * model_dropout: true               # the model's own dropout while training, as sentence-transformers
  * loss: mnrl                        # FineTuneJob.LOSS_NAMES; wrapped in MatryoshkaLoss over dims
  * train_split: train
  * eval_split: test
@@ -72,8 +80,8 @@ import java.util.Set;
  * @param dims the Matryoshka dimensions, each at least 1 (checked against the model when it is loaded)
  * @param maxLength tokens per text when training and evaluating
  * @param quantization the frozen base weights while training
- * @param loraR the adapters' rank
- * @param loraAlpha the adapters' alpha (scale alpha / r)
+ * @param lora the adapters: rank, alpha, dropout, targets, rsLoRA, and the base tensors that train beside them
+ * @param modelDropout apply the model's own dropout while training
  * @param loss the loss name
  * @param mining hard-negative mining for the training split
  * @param trainSplit the split trained on ({@code train}, {@code test} or {@code all})
@@ -83,7 +91,8 @@ import java.util.Set;
  * @param training the trainer's arguments; its {@code output_dir} is the run's output directory
  */
 public record PipelineConfig(String model, Path data, List<Integer> dims, int maxLength, BaseQuantization quantization,
-        int loraR, double loraAlpha, String loss, Mining mining, String trainSplit, String evalSplit, boolean overwriteOutputDir,
+        LoraConfig lora, boolean modelDropout, String loss, Mining mining, String trainSplit, String evalSplit,
+        boolean overwriteOutputDir,
         String resumeFromCheckpoint, TrainingArguments training) {
 
     public static final String DEFAULT_MODEL = "builtin:all-minilm-l6-v2";
@@ -92,7 +101,8 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
 
     /** The keys of the top level, besides the training arguments. */
     public static final List<String> KEYS = List.of("model", "data", "output_dir", "dims", "max_length", "quantization",
-            "lora_r", "lora_alpha", "loss", "mining", "train_split", "eval_split", "overwrite_output_dir",
+            "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "lora_bias", "modules_to_save",
+            "model_dropout", "loss", "mining", "train_split", "eval_split", "overwrite_output_dir",
             "resume_from_checkpoint", "training");
 
     /** The keys under {@code mining:}. */
@@ -148,12 +158,6 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
         if (maxLength < 2) {
             throw new IllegalArgumentException("max_length must be at least 2 (for [CLS] and [SEP]), got " + maxLength);
         }
-        if (loraR < 1) {
-            throw new IllegalArgumentException("lora_r must be at least 1, got " + loraR);
-        }
-        if (!(loraAlpha > 0)) {
-            throw new IllegalArgumentException("lora_alpha must be positive, got " + loraAlpha);
-        }
         if (!SPLITS.contains(trainSplit)) {
             throw new IllegalArgumentException("train_split must be train, test or all, got '" + trainSplit + "'");
         }
@@ -183,8 +187,18 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
         if (!overwrite && resume == null) {
             return this;
         }
-        return new PipelineConfig(model, data, dims, maxLength, quantization, loraR, loraAlpha, loss, mining, trainSplit, evalSplit,
-                overwrite, resume, training);
+        return new PipelineConfig(model, data, dims, maxLength, quantization, lora, modelDropout, loss, mining, trainSplit,
+                evalSplit, overwrite, resume, training);
+    }
+
+    /** The adapters' rank. */
+    public int loraR() {
+        return lora.r();
+    }
+
+    /** The adapters' alpha. */
+    public double loraAlpha() {
+        return lora.alpha();
     }
 
     /** The output directory, {@code training.output_dir}. */
@@ -308,8 +322,8 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
                     f.has("dims") ? f.intList("dims") : DEFAULT_DIMS,
                     f.has("max_length") ? f.integer("max_length") : 128,
                     f.has("quantization") ? f.parsed("quantization", BaseQuantization::parse) : BaseQuantization.NF4,
-                    f.has("lora_r") ? f.integer("lora_r") : 16,
-                    f.has("lora_alpha") ? f.number("lora_alpha") : 32,
+                    lora(f),
+                    !f.has("model_dropout") || f.bool("model_dropout"),
                     f.has("loss") ? f.text("loss") : "mnrl",
                     mining(root.get("mining"), source, training.seed()),
                     f.has("train_split") ? f.text("train_split") : "train",
@@ -323,6 +337,23 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
             }
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The adapters' keys, PEFT's names and defaults (r 16 and alpha 32 as the main job's). */
+    private static LoraConfig lora(Fields f) {
+        int r = f.has("lora_r") ? f.integer("lora_r") : 16;
+        double alpha = f.has("lora_alpha") ? f.number("lora_alpha") : 32;
+        if (r < 1) {
+            throw new IllegalArgumentException("lora_r must be at least 1, got " + r);
+        }
+        if (!(alpha > 0)) {
+            throw new IllegalArgumentException("lora_alpha must be positive, got " + alpha);
+        }
+        return new LoraConfig(r, alpha, f.has("lora_dropout") ? f.number("lora_dropout") : 0,
+                f.has("target_modules") ? f.textList("target_modules") : List.of(LoraConfig.ALL_LINEAR),
+                f.has("use_rslora") && f.bool("use_rslora"),
+                f.has("lora_bias") ? f.parsed("lora_bias", LoraBias::parse) : LoraBias.NONE,
+                f.has("modules_to_save") ? f.textList("modules_to_save") : List.of());
     }
 
     private static Mining mining(JsonNode node, String source, long seed) {
@@ -392,8 +423,14 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
         dims.forEach(o.putArray("dims")::add);
         o.put("max_length", maxLength);
         o.put("quantization", quantization.toString());
-        o.put("lora_r", loraR);
-        o.put("lora_alpha", loraAlpha);
+        o.put("lora_r", lora.r());
+        o.put("lora_alpha", lora.alpha());
+        o.put("lora_dropout", lora.dropout());
+        lora.targetModules().forEach(o.putArray("target_modules")::add);
+        o.put("use_rslora", lora.useRslora());
+        o.put("lora_bias", lora.bias().peftName());
+        lora.modulesToSave().forEach(o.putArray("modules_to_save")::add);
+        o.put("model_dropout", modelDropout);
         o.put("loss", loss);
         o.put("train_split", trainSplit);
         o.put("eval_split", evalSplit);
@@ -475,6 +512,24 @@ public record PipelineConfig(String model, Path data, List<Integer> dims, int ma
                 throw wrong(key, "a string");
             }
             return n.textValue();
+        }
+
+        List<String> textList(String key) {
+            JsonNode n = root.get(key);
+            if (n.isTextual()) {
+                return List.of(n.textValue());
+            }
+            if (!n.isArray()) {
+                throw wrong(key, "a list of names such as [query, value]");
+            }
+            List<String> out = new ArrayList<>();
+            for (JsonNode e : n) {
+                if (!e.isTextual()) {
+                    throw wrong(key, "a list of names such as [query, value]");
+                }
+                out.add(e.textValue());
+            }
+            return out;
         }
 
         List<Integer> intList(String key) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.embedtune.model.training.BaseQuantization;
+import dev.embedtune.model.lora.LoraBias;
+import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.mining.MiningOptions;
 import dev.embedtune.train.trainer.BatchSamplerType;
@@ -47,6 +49,8 @@ class PipelineConfigTest {
         assertEquals(BaseQuantization.NF4, c.quantization());
         assertEquals(16, c.loraR());
         assertEquals(32.0, c.loraAlpha());
+        assertEquals(new LoraConfig(16, 32, 0, List.of(LoraConfig.ALL_LINEAR), false), c.lora(), "PEFT's defaults, every linear");
+        assertTrue(c.modelDropout(), "the model's dropout, as sentence-transformers trains");
         assertEquals("mnrl", c.loss());
         assertEquals("train", c.trainSplit());
         assertEquals("test", c.evalSplit());
@@ -80,6 +84,12 @@ class PipelineConfigTest {
                 quantization: int8
                 lora_r: 4
                 lora_alpha: 8
+                lora_dropout: 0.1
+                target_modules: [Wqkv, Wo]
+                use_rslora: true
+                lora_bias: lora_only
+                modules_to_save: norm
+                model_dropout: false
                 loss: cached-mnrl
                 eval_split: all
                 learning_rate: 1e-4          # YAML 1.1 reads this as a string; taken as the number
@@ -104,6 +114,8 @@ class PipelineConfigTest {
         assertEquals("int8", c.quantization().toString());
         assertEquals(4, c.loraR());
         assertEquals(8.0, c.loraAlpha());
+        assertEquals(new LoraConfig(4, 8, 0.1, List.of("Wqkv", "Wo"), true, LoraBias.LORA_ONLY, List.of("norm")), c.lora());
+        assertFalse(c.modelDropout());
         assertEquals("cached-mnrl", c.loss());
         assertEquals("all", c.evalSplit());
         assertEquals(1e-4, c.training().learningRate());
@@ -128,7 +140,8 @@ class PipelineConfigTest {
     @Test
     void toJsonReadsBackToAnEqualConfig() throws IOException {
         PipelineConfig c = PipelineConfig.read(write("run.json", """
-                {"dims": [64], "mining": {"enabled": false}, "training": {"max_steps": 10, "warmup_steps": 2}, "data": "d.jsonl"}
+                {"dims": [64], "mining": {"enabled": false}, "training": {"max_steps": 10, "warmup_steps": 2}, "data": "d.jsonl",
+                 "lora_dropout": 0.05, "modules_to_save": ["LayerNorm"], "lora_bias": "all", "model_dropout": false}
                 """));
         assertEquals(c, PipelineConfig.fromJson(c.toJson(), "round trip"));
     }
@@ -153,6 +166,9 @@ class PipelineConfigTest {
         Path f = tmp.resolve("bad.yaml");
         for (String[] c : new String[][] {
                 {"lora_r: four\n", "lora_r must be an integer"},
+                {"lora_dropout: 1.5\n", "lora_dropout must be in [0, 1), got 1.5"},
+                {"lora_bias: some\n", "lora_bias: bias must be none, all or lora_only, got 'some'"},
+                {"target_modules: [1, 2]\n", "target_modules must be a list of names"},
                 {"dims: 384\n", "dims must be a list of integers"},
                 {"dims: []\n", "dims must list at least one"},
                 {"quantization: nf3\n", "quantization: unknown quantisation 'nf3'"},
