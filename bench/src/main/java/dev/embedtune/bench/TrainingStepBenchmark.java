@@ -11,6 +11,7 @@ import dev.embedtune.model.st.ModelDirectory;
 import dev.embedtune.model.st.PoolingConfig;
 import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.model.training.BertTrainingEncoder;
+import dev.embedtune.model.training.TrainingEncoder;
 import dev.embedtune.model.training.TrainablePooling;
 import dev.embedtune.train.loss.EmbeddingBatch;
 import dev.embedtune.train.loss.EmbeddingLoss;
@@ -44,7 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code trainTokens} tokens (random ids, no padding), mean pooling + normalisation, MNRL (scale
  * 20), backward to the LoRA adapters (r = 16, alpha 32, every linear), and an AdamW update
  * (lr 2e-4, weight decay 0.01). One op = one step; the base is float32 or NF4 (double-quantised,
- * block 64). The Matryoshka variant wraps MNRL in MatryoshkaLoss [384, 256, 128, 64].
+ * block 64). The Matryoshka variant wraps MNRL in MatryoshkaLoss [384, 256, 128, 64]. The others
+ * run the step in eval mode, as the peer (which has no dropout) does; the dropout variant runs it in
+ * train mode, as sentence-transformers trains: MiniLM's hidden and attention dropout (0.1) and LoRA
+ * dropout 0.1, masks drawn from each step's seed.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -59,7 +63,7 @@ public class TrainingStepBenchmark {
     @Param("128")
     public int trainTokens;
 
-    private Step fp32, nf4, nf4Matryoshka;
+    private Step fp32, nf4, nf4Matryoshka, nf4Dropout;
 
     /** One model with its optimizer, inputs and saved passes. */
     static final class Step {
@@ -68,12 +72,21 @@ public class TrainingStepBenchmark {
         final EmbeddingLoss loss;
         final AdamW optimizer;
         final int[][][] anchors, positives;
+        final boolean dropout;
         BertTrainingEncoder.Pass anchorPass, positivePass;
+        long step;
 
         Step(BertConfig config, Map<String, INDArray> weights, String quantization, EmbeddingLoss loss, int pairs,
                 int tokens) {
+            this(config, weights, quantization, loss, pairs, tokens, false);
+        }
+
+        /** @param dropout train mode: the model's dropout and LoRA dropout 0.1 */
+        Step(BertConfig config, Map<String, INDArray> weights, String quantization, EmbeddingLoss loss, int pairs,
+                int tokens, boolean dropout) {
+            this.dropout = dropout;
             LoraModel lora = LoraModel.init(config,
-                    new LoraConfig(16, 32, 0, List.of("query", "key", "value", "dense"), false), 42);
+                    new LoraConfig(16, 32, dropout ? 0.1 : 0, List.of("query", "key", "value", "dense"), false), 42);
             encoder = new BertTrainingEncoder(config, weights, lora, BaseQuantization.parse(quantization), DataType.FLOAT);
             pooling = new TrainablePooling(PoolingConfig.of(PoolingConfig.Mode.MEAN, config.hiddenSize()), true);
             this.loss = loss;
@@ -85,8 +98,12 @@ public class TrainingStepBenchmark {
 
         double run() {
             encoder.zeroGradients();
-            anchorPass = encoder.forward(anchors[0], anchors[1], anchors[2], anchorPass);
-            positivePass = encoder.forward(positives[0], positives[1], positives[2], positivePass);
+            step++;
+            int rows = anchors[0].length;
+            anchorPass = encoder.forward(anchors[0], anchors[1], anchors[2], anchorPass,
+                    dropout ? TrainingEncoder.rowSeeds(2 * step, 0, rows) : null);
+            positivePass = encoder.forward(positives[0], positives[1], positives[2], positivePass,
+                    dropout ? TrainingEncoder.rowSeeds(2 * step + 1, 0, rows) : null);
             TrainablePooling.Saved sa = new TrainablePooling.Saved(), sp = new TrainablePooling.Saved();
             LossValue value = loss.compute(EmbeddingBatch.of(pooling.forward(anchorPass.hidden(), anchorPass.keyMask(), sa),
                     pooling.forward(positivePass.hidden(), positivePass.keyMask(), sp)));
@@ -141,6 +158,14 @@ public class TrainingStepBenchmark {
             nf4 = new Step(config, weights, "nf4", new MultipleNegativesRankingLoss(), trainPairs, trainTokens);
         }
         return nf4.run();
+    }
+
+    @Benchmark
+    public double training_step_qlora_nf4_dropout() {
+        if (nf4Dropout == null) {
+            nf4Dropout = new Step(config, weights, "nf4", new MultipleNegativesRankingLoss(), trainPairs, trainTokens, true);
+        }
+        return nf4Dropout.run();
     }
 
     @Benchmark
