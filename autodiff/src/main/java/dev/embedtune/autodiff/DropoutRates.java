@@ -18,7 +18,8 @@ public record DropoutRates(double hidden, double attention, double lora) {
         check("lora_dropout", lora);
     }
 
-    private static void check(String name, double p) {
+    /** Refuses a probability outside [0, 1), naming the setting. */
+    static void check(String name, double p) {
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException(name + " must be in [0, 1), got " + p);
         }

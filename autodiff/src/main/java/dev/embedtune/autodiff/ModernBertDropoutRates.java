@@ -15,16 +15,10 @@ public record ModernBertDropoutRates(double embedding, double attention, double 
     public static final ModernBertDropoutRates NONE = new ModernBertDropoutRates(0, 0, 0, 0);
 
     public ModernBertDropoutRates {
-        check("embedding_dropout", embedding);
-        check("attention_dropout", attention);
-        check("mlp_dropout", mlp);
-        check("lora_dropout", lora);
-    }
-
-    private static void check(String name, double p) {
-        if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException(name + " must be in [0, 1), got " + p);
-        }
+        DropoutRates.check("embedding_dropout", embedding);
+        DropoutRates.check("attention_dropout", attention);
+        DropoutRates.check("mlp_dropout", mlp);
+        DropoutRates.check("lora_dropout", lora);
     }
 
     public boolean any() {

@@ -27,15 +27,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * model's dropout is switched off) and LoRA dropout, masks drawn per batch row from its seed (see
  * {@link DropoutMask}). Without seeds it runs in eval mode, with no dropout.
  */
-public final class BertTrainingEncoder implements TrainingEncoder {
+public final class BertTrainingEncoder extends ParameterizedEncoder {
     private static final String[] LINEARS = {"attention.self.query", "attention.self.key", "attention.self.value",
             "attention.output.dense", "intermediate.dense", "output.dense"};
     private final BertConfig config;
-    private final DataType type;
     private final INDArray wordEmbeddings, positionEmbeddings, typeEmbeddings;
     private final LayerNorm embeddingNorm;
     private final List<BertLayer> layers = new ArrayList<>();
-    private final EncoderParameters parameters;
     private final DropoutRates rates;
 
     /**
@@ -55,9 +53,8 @@ public final class BertTrainingEncoder implements TrainingEncoder {
      */
     public BertTrainingEncoder(BertConfig config, Map<String, INDArray> weights, LoraModel lora, BaseQuantization base,
             DataType type, boolean modelDropout) {
+        super(new EncoderParameters(config, weights, lora, base, type), type);
         this.config = config;
-        this.type = type;
-        this.parameters = new EncoderParameters(config, weights, lora, base, type);
         this.rates = new DropoutRates(modelDropout ? config.hiddenDropoutProb() : 0,
                 modelDropout ? config.attentionProbsDropoutProb() : 0, parameters.loraDropout());
         wordEmbeddings = parameters.frozen("embeddings.word_embeddings.weight");
@@ -84,51 +81,6 @@ public final class BertTrainingEncoder implements TrainingEncoder {
     @Override
     public BertConfig modelConfig() {
         return config;
-    }
-
-    @Override
-    public DataType dataType() {
-        return type;
-    }
-
-    /**
-     * The trainable tensors: adapter matrices by {@code <module path>.lora_A.weight} / {@code .lora_B.weight},
-     * and trained base tensors by their Hugging Face names ({@code encoder.layer.0.attention.self.query.bias},
-     * {@code embeddings.LayerNorm.weight}, …), in module order.
-     */
-    @Override
-    public Map<String, INDArray> parameters() {
-        return parameters.parameters();
-    }
-
-    @Override
-    public Map<String, INDArray> gradients() {
-        return parameters.gradients();
-    }
-
-    @Override
-    public void zeroGradients() {
-        parameters.zeroGradients();
-    }
-
-    @Override
-    public LoraModel currentAdapters() {
-        return parameters.currentAdapters();
-    }
-
-    @Override
-    public long baseLinearBytes() {
-        return parameters.baseBytes();
-    }
-
-    @Override
-    public long baseLinearParameters() {
-        return parameters.baseParameters();
-    }
-
-    @Override
-    public long scratchBytes() {
-        return parameters.scratchBytes();
     }
 
     /** The activations of one forward pass, kept for its backward, reusable for a batch of the same shape. */

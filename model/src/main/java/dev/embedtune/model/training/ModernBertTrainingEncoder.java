@@ -26,13 +26,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * runs in train mode: the model's embedding, attention and MLP dropout (0 in the released checkpoints)
  * and LoRA dropout, masks drawn per batch row.
  */
-public final class ModernBertTrainingEncoder implements TrainingEncoder {
+public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
     private final ModernBertConfig config;
-    private final DataType type;
     private final INDArray tokenEmbeddings;
     private final LayerNorm embeddingNorm, finalNorm;
     private final List<ModernBertLayer> layers = new ArrayList<>();
-    private final EncoderParameters parameters;
     private final ModernBertDropoutRates rates;
 
     /**
@@ -52,13 +50,8 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
      */
     public ModernBertTrainingEncoder(ModernBertConfig config, Map<String, INDArray> weights, LoraModel lora,
             BaseQuantization base, DataType type, boolean modelDropout) {
-        if (!"gelu".equals(config.hiddenActivation())) {
-            throw new IllegalArgumentException("hidden_activation " + config.hiddenActivation()
-                    + " is not supported for training (expected gelu, as every released ModernBERT uses)");
-        }
+        super(new EncoderParameters(trainable(config), weights, lora, base, type), type);
         this.config = config;
-        this.type = type;
-        this.parameters = new EncoderParameters(config, weights, lora, base, type);
         this.rates = modelDropout
                 ? new ModernBertDropoutRates(config.embeddingDropout(), config.attentionDropout(), config.mlpDropout(),
                         parameters.loraDropout())
@@ -80,49 +73,18 @@ public final class ModernBertTrainingEncoder implements TrainingEncoder {
         finalNorm = parameters.norm("final_norm", eps);
     }
 
-    @Override
-    public ModernBertConfig modelConfig() {
+    /** {@code config}, when this encoder can train it. */
+    private static ModernBertConfig trainable(ModernBertConfig config) {
+        if (!"gelu".equals(config.hiddenActivation())) {
+            throw new IllegalArgumentException("hidden_activation " + config.hiddenActivation()
+                    + " is not supported for training (expected gelu, as every released ModernBERT uses)");
+        }
         return config;
     }
 
     @Override
-    public DataType dataType() {
-        return type;
-    }
-
-    @Override
-    public Map<String, INDArray> parameters() {
-        return parameters.parameters();
-    }
-
-    @Override
-    public Map<String, INDArray> gradients() {
-        return parameters.gradients();
-    }
-
-    @Override
-    public void zeroGradients() {
-        parameters.zeroGradients();
-    }
-
-    @Override
-    public LoraModel currentAdapters() {
-        return parameters.currentAdapters();
-    }
-
-    @Override
-    public long baseLinearBytes() {
-        return parameters.baseBytes();
-    }
-
-    @Override
-    public long baseLinearParameters() {
-        return parameters.baseParameters();
-    }
-
-    @Override
-    public long scratchBytes() {
-        return parameters.scratchBytes();
+    public ModernBertConfig modelConfig() {
+        return config;
     }
 
     /** The activations of one forward pass, the masks and RoPE tables of its length. */
