@@ -1,10 +1,8 @@
 package dev.embedtune.autodiff;
 
+import dev.embedtune.autodiff.kernels.HeadProducts;
 import dev.embedtune.autodiff.kernels.MaskedSoftmax;
-import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Scaled dot-product attention over N heads with a key padding mask, on {@code [M, H]} projections
@@ -19,26 +17,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  * P' lives in the backward's dProbs buffer (free during the forward) and is rebuilt there in the
  * backward, so dropout costs one more [B, N, T, T] buffer (m) only.
- * All products are single {@link Mmul} ops on rank-4 permuted views (ND4J-NOTES: batched GEMMs on
- * views are faster than copying heads apart).
+ * The per-head products are {@link HeadProducts}: batched GEMMs on rank-4 permuted views (portable),
+ * or the CPU fast path beside them.
  */
 public final class Attention {
     private final int heads;
 
     public Attention(int heads) {
         this.heads = heads;
-    }
-
-    /** [M, H] as the [B, N, T, D] view of the same buffer. */
-    private INDArray headsView(INDArray x, long batch, long tokens) {
-        long h = x.size(1);
-        return x.reshape('c', batch, tokens, heads, h / heads).permute(0, 2, 1, 3);
-    }
-
-    private static void mmul(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double alpha,
-            double beta) {
-        Nd4j.exec(new Mmul(a, b, c, alpha, beta,
-                MMulTranspose.builder().transposeA(transposeA).transposeB(transposeB).build()));
     }
 
     /**
@@ -57,12 +43,12 @@ public final class Attention {
      */
     public void forward(INDArray q, INDArray k, INDArray v, INDArray keyMask, INDArray probs, INDArray context,
             INDArray drop, INDArray dropped) {
-        long batch = keyMask.size(0), tokens = keyMask.size(1);
+        int batch = (int) keyMask.size(0), tokens = (int) keyMask.size(1);
         double scale = 1 / Math.sqrt(q.size(1) / (double) heads);
-        mmul(headsView(q, batch, tokens), headsView(k, batch, tokens), probs, false, true, 1.0, 0.0);
+        HeadProducts.scores(q, k, batch, tokens, heads, probs);
         MaskedSoftmax.forward(probs, keyMask, scale, probs);
         INDArray p = drop == null ? probs : probs.mul(drop, dropped);
-        mmul(p, headsView(v, batch, tokens), headsView(context, batch, tokens), false, false, 1.0, 0.0);
+        HeadProducts.weighted(p, v, false, batch, tokens, heads, context);
     }
 
     /**
@@ -78,17 +64,16 @@ public final class Attention {
     /** @param drop the forward's dropout mask, or null */
     public void backward(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray drop, INDArray dContext,
             INDArray dProbs, INDArray dq, INDArray dk, INDArray dv) {
-        long batch = probs.size(0), tokens = probs.size(2);
+        int batch = (int) probs.size(0), tokens = (int) probs.size(2);
         double scale = 1 / Math.sqrt(q.size(1) / (double) heads);
-        INDArray dc = headsView(dContext, batch, tokens);
         INDArray p = drop == null ? probs : probs.mul(drop, dProbs);    // P' again, before dProbs is overwritten
-        mmul(p, dc, headsView(dv, batch, tokens), true, false, 1.0, 0.0);
-        mmul(dc, headsView(v, batch, tokens), dProbs, false, true, 1.0, 0.0);
+        HeadProducts.weighted(p, dContext, true, batch, tokens, heads, dv);
+        HeadProducts.scores(dContext, v, batch, tokens, heads, dProbs);
         if (drop != null) {
             dProbs.muli(drop);
         }
         MaskedSoftmax.backward(probs, dProbs, scale, dProbs);
-        mmul(dProbs, headsView(k, batch, tokens), headsView(dq, batch, tokens), false, false, 1.0, 0.0);
-        mmul(dProbs, headsView(q, batch, tokens), headsView(dk, batch, tokens), true, false, 1.0, 0.0);
+        HeadProducts.weighted(dProbs, k, false, batch, tokens, heads, dq);
+        HeadProducts.weighted(dProbs, q, true, batch, tokens, heads, dk);
     }
 }

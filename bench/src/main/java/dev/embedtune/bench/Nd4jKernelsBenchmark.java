@@ -2,6 +2,7 @@ package dev.embedtune.bench;
 
 import java.util.concurrent.TimeUnit;
 import dev.embedtune.autodiff.kernels.Gelu;
+import dev.embedtune.autodiff.kernels.HeadProducts;
 import dev.embedtune.autodiff.kernels.MaskedSoftmax;
 import dev.embedtune.quant.BlockQuantizer;
 import dev.embedtune.quant.Dequantizer;
@@ -114,6 +115,55 @@ public class Nd4jKernelsBenchmark {
     public INDArray maskedSoftmaxPortable() {
         MaskedSoftmax.forwardPortable(scores, keyMask, 0.17, probsOut);
         return probsOut;
+    }
+
+    /** Q·Kᵀ per head for 32 × 128 tokens, 12 heads of 32 ([4096, 384] → [32, 12, 128, 128]), CPU fast path when available. */
+    @Benchmark
+    public INDArray headScores() {
+        HeadProducts.scores(activations, activations, 32, 128, 12, probsOut);
+        return probsOut;
+    }
+
+    /** The same as one batched Mmul on rank-4 permuted views. */
+    @Benchmark
+    public INDArray headScoresPortable() {
+        HeadProducts.scoresPortable(activations, activations, 32, 128, 12, probsOut);
+        return probsOut;
+    }
+
+    /** P·V per head ([32, 12, 128, 128] · [4096, 384] → [4096, 384]), CPU fast path when available. */
+    @Benchmark
+    public INDArray headWeighted() {
+        HeadProducts.weighted(scores, activations, false, 32, 128, 12, headOut());
+        return headOut;
+    }
+
+    @Benchmark
+    public INDArray headWeightedPortable() {
+        HeadProducts.weightedPortable(scores, activations, false, 32, 128, 12, headOut());
+        return headOut;
+    }
+
+    /** Pᵀ·dC per head (the backward's dV and dK), CPU fast path when available. */
+    @Benchmark
+    public INDArray headWeightedTransposed() {
+        HeadProducts.weighted(scores, activations, true, 32, 128, 12, headOut());
+        return headOut;
+    }
+
+    @Benchmark
+    public INDArray headWeightedTransposedPortable() {
+        HeadProducts.weightedPortable(scores, activations, true, 32, 128, 12, headOut());
+        return headOut;
+    }
+
+    private INDArray headOut;
+
+    private INDArray headOut() {
+        if (headOut == null) {
+            headOut = activations.ulike();
+        }
+        return headOut;
     }
 
     /** NF4 (double-quantised, block 64) → float32 of one 1536×384 weight, CPU fast path when available. */

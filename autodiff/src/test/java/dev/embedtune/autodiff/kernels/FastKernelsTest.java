@@ -121,6 +121,35 @@ class FastKernelsTest {
         }
     }
 
+    /**
+     * The per-head products of attention equal the batched GEMMs on views: T = 37 (two or four whole
+     * vectors and a tail), heads of 32 (whole vectors) and of 24 (a vector and a tail of 8), weights
+     * with exact zeros (masked keys are skipped by the fast path). Tolerance 1e-5 of the largest
+     * output: sums of 37 products of order 1 in another order.
+     */
+    @Test
+    void headProductsEqualTheBatchedGemms() {
+        for (int headDim : new int[] {32, 24}) {
+            int b = 2, n = 3, t = 37, h = n * headDim;
+            INDArray x = Nd4j.randn(DataType.FLOAT, b * t, h), y = Nd4j.randn(DataType.FLOAT, b * t, h);
+            INDArray p = Nd4j.rand(DataType.FLOAT, b, n, t, t);
+            for (int j = 30; j < t; j++) {
+                p.get(org.nd4j.linalg.indexing.NDArrayIndex.point(1), org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                        org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(j)).assign(0);
+            }
+            INDArray fast = Nd4j.create(DataType.FLOAT, b, n, t, t), portable = fast.ulike();
+            HeadProducts.scores(x, y, b, t, n, fast);
+            HeadProducts.scoresPortable(x, y, b, t, n, portable);
+            assertClose(fast, portable, 1e-5 * portable.amaxNumber().doubleValue(), "scores, D = " + headDim);
+            for (boolean transposed : new boolean[] {false, true}) {
+                INDArray c = Nd4j.create(DataType.FLOAT, b * t, h), cp = c.ulike();
+                HeadProducts.weighted(p, y, transposed, b, t, n, c);
+                HeadProducts.weightedPortable(p, y, transposed, b, t, n, cp);
+                assertClose(c, cp, 1e-5 * cp.amaxNumber().doubleValue(), "weighted, transposed " + transposed + ", D = " + headDim);
+            }
+        }
+    }
+
     private void assertClose(INDArray a, INDArray b, double tolerance, String what) {
         double diff = a.sub(b).amaxNumber().doubleValue();
         assertTrue(diff <= tolerance, what + ": max |fast − portable| = " + diff + " > " + tolerance + " (seed " + seed + ")");
