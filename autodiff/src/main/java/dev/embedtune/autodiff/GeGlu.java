@@ -24,24 +24,29 @@ public final class GeGlu {
 
     /**
      * @param u [M, 2I] the projection
+     * @param input [M, I] work buffer: receives a (a dense copy, as the GELU kernels read)
      * @param geluA [M, I] receives gelu(a) (saved for backward)
      * @param y [M, I] receives the output
      */
-    public static void forward(INDArray u, INDArray geluA, INDArray y) {
-        INDArray a = half(u, false).dup('c');
-        Gelu.forward(a, geluA);
+    public static void forward(INDArray u, INDArray input, INDArray geluA, INDArray y) {
+        input.assign(half(u, false));
+        Gelu.forward(input, geluA);
         y.assign(geluA).muli(half(u, true));
     }
 
     /**
+     * Nothing is allocated: the caller's buffers hold the intermediates.
+     *
+     * @param dy [M, I] dL/dy, overwritten (used as scratch once read)
      * @param du [M, 2I] receives dL/du
-     * @param work [M, I] scratch
+     * @param input [M, I] work buffer (receives a again)
+     * @param work [M, I] work buffer
      */
-    public static void backward(INDArray u, INDArray geluA, INDArray dy, INDArray du, INDArray work) {
-        INDArray a = half(u, false).dup('c');
-        INDArray dyGate = dy.mul(half(u, true));
-        Gelu.backward(a, dyGate, dyGate, work);
-        half(du, false).assign(dyGate);
-        half(du, true).assign(dy).muli(geluA);
+    public static void backward(INDArray u, INDArray geluA, INDArray dy, INDArray du, INDArray input, INDArray work) {
+        half(du, true).assign(dy).muli(geluA);                  // dg = dy ⊙ gelu(a)
+        work.assign(dy).muli(half(u, true));                     // dy ⊙ g
+        input.assign(half(u, false));
+        Gelu.backward(input, work, work, dy);                    // da = dy ⊙ g ⊙ gelu'(a); dy is free now
+        half(du, false).assign(work);
     }
 }

@@ -59,7 +59,7 @@ public final class ModernBertLayer {
     public static final class Activations {
         final long batch, tokens, hidden;
         INDArray input;                                       // not owned: the previous layer's output
-        final INDArray a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u, geluA, g, out;
+        final INDArray a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u, gateInput, geluA, g, out;
         final INDArray ropeWork, xaQkv, xaO, xaI, xaMo;
         // backward work buffers
         final INDArray dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du, dg, dyB;
@@ -99,6 +99,7 @@ public final class ModernBertLayer {
             xHatM = Nd4j.create(type, mRows, hidden);
             rstdM = Nd4j.create(type, mRows, 1);
             u = Nd4j.create(type, mRows, 2 * inner);
+            gateInput = Nd4j.create(type, mRows, inner);
             geluA = Nd4j.create(type, mRows, inner);
             g = Nd4j.create(type, mRows, inner);
             out = Nd4j.create(type, mRows, hidden);
@@ -135,7 +136,7 @@ public final class ModernBertLayer {
         /** Frees the native memory of every buffer now (see {@link BertLayer.Activations#close()}). */
         public void close() {
             for (INDArray x : new INDArray[] {a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u,
-                    geluA, g, out, ropeWork, xaQkv, xaO, xaI, xaMo, dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du,
+                    gateInput, geluA, g, out, ropeWork, xaQkv, xaO, xaI, xaMo, dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du,
                     dg, dyB, dropProbs, dropAttentionOut, dropMlp, dropQkv, dropO, dropI, dropMlpO, workH, workF}) {
                 if (x != null && x.closeable()) {
                     x.close();
@@ -206,7 +207,7 @@ public final class ModernBertLayer {
         act.h.addi(x);
         mlpNorm.forward(act.h, act.xHatM, act.rstdM, act.m);
         wi.forward(act.m, act.u, act.xaI, act.mask(act.dropI), act.workH);
-        GeGlu.forward(act.u, act.geluA, act.g);
+        GeGlu.forward(act.u, act.gateInput, act.geluA, act.g);
         if (act.mask(act.dropMlp) != null) {
             act.g.muli(act.dropMlp);                  // g is mlp.Wo's input: saved dropped
         }
@@ -233,7 +234,7 @@ public final class ModernBertLayer {
         if (act.mask(act.dropMlp) != null) {
             act.dg.muli(act.dropMlp);
         }
-        GeGlu.backward(act.u, act.geluA, act.dg, act.du, act.g);            // g is free once mlp.Wo's backward ran
+        GeGlu.backward(act.u, act.geluA, act.dg, act.du, act.gateInput, act.g);   // g is free once mlp.Wo's backward ran
         wi.backward(act.m, act.xaI, act.du, act.dm, false, act.dyB, act.mask(act.dropI), act.workH);
         mlpNorm.backward(act.xHatM, act.rstdM, act.dm, act.dContext, act.dTmp);
         act.dh.assign(dOut).addi(act.dContext);

@@ -199,10 +199,11 @@ class BlockGradientTest {
         Nd4j.getRandom().setSeed(seed);
         INDArray u = random(5, 12).muli(3), rr = random(5, 6), geluA = Nd4j.create(DataType.DOUBLE, 5, 6),
                 y = Nd4j.create(DataType.DOUBLE, 5, 6), du = u.ulike();
-        GeGlu.forward(u, geluA, y);
-        GeGlu.backward(u, geluA, rr, du, Nd4j.create(DataType.DOUBLE, 5, 6));
+        INDArray input = Nd4j.create(DataType.DOUBLE, 5, 6);
+        GeGlu.forward(u, input, geluA, y);
+        GeGlu.backward(u, geluA, rr.dup(), du, input, Nd4j.create(DataType.DOUBLE, 5, 6));   // backward overwrites dy
         assertClose(GradientCheck.check(Map.of("u", u), Map.of("u", du), () -> {
-            GeGlu.forward(u, geluA, y);
+            GeGlu.forward(u, input, geluA, y);
             return weightedSum(y, rr);
         }, 60, EPS, FLOOR, seed), "GeGLU");
     }
