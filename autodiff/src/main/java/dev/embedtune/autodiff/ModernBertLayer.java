@@ -229,7 +229,7 @@ public final class ModernBertLayer {
         if (act.dh == null) {
             throw new IllegalStateException("backward through a forward-only (inference) pass");
         }
-        // MLP branch: y = h + mlp.Wo(GeGLU(Wi(mlp_norm(h))))
+        // MLP branch: y = h + mlp.Wo(drop(GeGLU(Wi(mlp_norm(h)))))
         mlpOutput.backward(act.g, act.xaMo, dOut, act.dg, false, act.dyB, act.mask(act.dropMlpO), act.workF);
         if (act.mask(act.dropMlp) != null) {
             act.dg.muli(act.dropMlp);
