@@ -1,8 +1,10 @@
 package dev.embedtune.bench;
 
 import dev.embedtune.model.bert.BertEncoder;
-import dev.embedtune.model.bert.BertWeights;
+import dev.embedtune.model.EncoderWeights;
 import dev.embedtune.model.config.BertConfig;
+import dev.embedtune.model.config.ModelConfig;
+import dev.embedtune.model.config.ModernBertConfig;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraModel;
 import dev.embedtune.model.onnx.BuiltinModel;
@@ -11,7 +13,7 @@ import dev.embedtune.model.safetensors.TensorSource;
 import dev.embedtune.model.st.ModelDirectory;
 import dev.embedtune.model.st.PoolingConfig;
 import dev.embedtune.model.training.BaseQuantization;
-import dev.embedtune.model.training.BertTrainingEncoder;
+import dev.embedtune.model.training.TrainingEncoder;
 import dev.embedtune.model.training.TrainablePooling;
 import dev.embedtune.train.loss.EmbeddingBatch;
 import dev.embedtune.train.loss.LossValue;
@@ -29,10 +31,11 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Memory of LoRA against QLoRA training, one configuration per JVM so that peaks do not mix:
  * resident bytes per base parameter of the linear weights, and the process's peak resident memory
- * (VmRSS sampled every 20 ms) while training steps of 32 anchors + 32 positives × 128 tokens run
- * (MNRL, LoRA r=16 on every linear, plain SGD update on the adapters).
+ * (VmRSS sampled every 20 ms) while training steps of P anchors + P positives × 128 tokens run
+ * (MNRL, LoRA r=16 on every linear, plain SGD update on the adapters). bge-base and ModernBERT-base
+ * are randomly initialised at their shapes.
  *
- * <pre>java … dev.embedtune.bench.TrainingMemory minilm|bge-base none|nf4 [steps]</pre>
+ * <pre>java … dev.embedtune.bench.TrainingMemory minilm|bge-base|modernbert-base none|nf4 [steps [pairs]]</pre>
  * Prints one JSON line.
  */
 public final class TrainingMemory {
@@ -42,28 +45,29 @@ public final class TrainingMemory {
     public static void main(String[] args) throws Exception {
         String model = args[0], quant = args[1];
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        BertConfig config;
+        int pairs = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        ModelConfig config;
         Map<String, INDArray> weights;
         if (model.equals("minilm")) {
             Path dir = ModelCache.builtin(BuiltinModel.ALL_MINILM_L6_V2);
             ModelDirectory md = ModelDirectory.read(dir);
             config = md.bertConfig();
             try (TensorSource w = md.openWeights()) {
-                weights = BertEncoder.readWeights(config, w, dir);
+                weights = BertEncoder.readWeights(md.bertConfig(), w, dir);
             }
         } else if (model.equals("bge-base")) {
             config = new BertConfig(30522, 768, 12, 12, 3072, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0);
-            weights = new HashMap<>();
-            Nd4j.getRandom().setSeed(1);
-            for (String name : BertWeights.names(config)) {
-                INDArray v = Nd4j.randn(DataType.FLOAT, BertWeights.shape(config, name)).muli(0.02);
-                weights.put(name, name.endsWith("LayerNorm.weight") ? v.addi(1) : v);
-            }
+            weights = randomWeights(config);
+        } else if (model.equals("modernbert-base")) {
+            // ModernBERT-base's config.json: 22 layers, hidden 768, GeGLU 1152, 12 heads, window 128
+            config = new ModernBertConfig(50368, 768, 1152, 22, 12, "gelu", 8192, 0.02, 1e-5, false, 50283, 50282,
+                    50281, 50281, 50282, 160000, false, 0, 3, 128, 10000, 0, false, 0);
+            weights = randomWeights(config);
         } else {
-            throw new IllegalArgumentException("model must be minilm or bge-base, got " + model);
+            throw new IllegalArgumentException("model must be minilm, bge-base or modernbert-base, got " + model);
         }
-        LoraModel lora = LoraModel.init(config, new LoraConfig(16, 32, 0, List.of("query", "key", "value", "dense"), false), 42);
-        BertTrainingEncoder encoder = new BertTrainingEncoder(config, weights, lora, BaseQuantization.parse(quant), DataType.FLOAT);
+        LoraModel lora = LoraModel.init(config, new LoraConfig(16, 32, 0, List.of(LoraConfig.ALL_LINEAR), false), 42);
+        TrainingEncoder encoder = TrainingEncoder.create(config, weights, lora, BaseQuantization.parse(quant), DataType.FLOAT);
         weights = null;
         for (int i = 0; i < 3; i++) {
             System.gc();
@@ -85,9 +89,9 @@ public final class TrainingMemory {
         sampler.start();
         TrainablePooling pooling = new TrainablePooling(PoolingConfig.of(PoolingConfig.Mode.MEAN, config.hiddenSize()), true);
         Random random = new Random(7);
-        int[][][] anchors = tokens(random, config), positives = tokens(random, config);
+        int[][][] anchors = tokens(random, config, pairs), positives = tokens(random, config, pairs);
         long start = System.nanoTime();
-        BertTrainingEncoder.Pass a = null, p = null;
+        TrainingEncoder.Pass a = null, p = null;
         double[] stepSeconds = new double[steps];
         for (int s = 0; s < steps; s++) {
             long stepStart = System.nanoTime();
@@ -107,17 +111,29 @@ public final class TrainingMemory {
         sampler.join();
         peak[0] = Math.max(peak[0], rssKb());
         System.out.printf(java.util.Locale.ROOT,
-                "{\"model\":\"%s\",\"quantization\":\"%s\",\"base_linear_parameters\":%d,\"base_linear_bytes\":%d,"
+                "{\"model\":\"%s\",\"quantization\":\"%s\",\"pairs\":%d,\"base_linear_parameters\":%d,\"base_linear_bytes\":%d,"
                         + "\"bytes_per_base_parameter\":%.4f,\"scratch_bytes\":%d,\"rss_after_load_mb\":%.0f,"
                         + "\"peak_rss_training_mb\":%.0f,\"steps\":%d,\"seconds_per_step\":%.2f,\"step_seconds\":%s}%n",
-                model, quant, encoder.baseLinearParameters(), encoder.baseLinearBytes(),
+                model, quant, pairs, encoder.baseLinearParameters(), encoder.baseLinearBytes(),
                 encoder.baseLinearBytes() / (double) encoder.baseLinearParameters(), encoder.scratchBytes(),
                 rssAfterLoad / 1024.0, peak[0] / 1024.0, steps, seconds / steps,
                 java.util.Arrays.toString(java.util.Arrays.stream(stepSeconds).map(x -> Math.round(x * 100) / 100.0).toArray()));
     }
 
-    private static int[][][] tokens(Random random, BertConfig config) {
-        int b = 32, t = 128;
+    /** Normal(0, 0.02) weights, norms' γ around 1. */
+    private static Map<String, INDArray> randomWeights(ModelConfig config) {
+        Map<String, INDArray> weights = new HashMap<>();
+        Nd4j.getRandom().setSeed(1);
+        EncoderWeights.shapes(config).forEach((name, shape) -> {
+            INDArray v = Nd4j.randn(DataType.FLOAT, shape).muli(0.02);
+            boolean gamma = EncoderWeights.isNorm(name.substring(0, name.lastIndexOf('.'))) && name.endsWith(".weight");
+            weights.put(name, gamma ? v.addi(1) : v);
+        });
+        return weights;
+    }
+
+    private static int[][][] tokens(Random random, ModelConfig config, int b) {
+        int t = 128;
         int[][] ids = new int[b][t], mask = new int[b][t], types = new int[b][t];
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < t; j++) {
