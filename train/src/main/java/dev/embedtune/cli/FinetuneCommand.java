@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.embed.Embedder;
-import dev.embedtune.model.lora.LoraBias;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.training.BaseQuantization;
@@ -41,6 +40,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -55,8 +55,8 @@ import picocli.CommandLine.Spec;
  * the {@code --config} file, and the options given on the command line. The config file holds
  * Hugging Face {@code TrainingArguments} keys ({@code learning_rate}, {@code num_train_epochs}, …,
  * see {@link TrainingArguments}) and may also hold this command's own keys {@code lora_r},
- * {@code lora_alpha}, {@code lora_dropout}, {@code target_modules}, {@code lora_bias} (PEFT's
- * {@code bias}: none, all or lora_only), {@code modules_to_save} (LayerNorm modules), {@code model_dropout}
+ * {@code lora_alpha}, {@code lora_dropout}, {@code use_rslora}, {@code target_modules}, {@code lora_bias} (PEFT's
+ * {@code bias}: none, all or lora_only), {@code modules_to_save} (norm modules), {@code model_dropout}
  * (true/false), {@code loss}, {@code matryoshka_dims}, {@code max_length} and {@code quantize}. Its
  * {@code output_dir} is replaced by {@code --out}.
  */
@@ -81,7 +81,7 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE.yaml",
             description = "Training arguments (YAML or JSON, Hugging Face keys such as learning_rate, num_train_epochs), "
-                    + "plus lora_r, lora_alpha, lora_dropout, target_modules, lora_bias, modules_to_save, model_dropout, loss, "
+                    + "plus lora_r, lora_alpha, lora_dropout, use_rslora, target_modules, lora_bias, modules_to_save, model_dropout, loss, "
                     + "matryoshka_dims, max_length, quantize.")
     Path config;
 
@@ -114,35 +114,8 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "How the frozen base weights are held while training (default: ${DEFAULT-VALUE}).")
     String quantize;
 
-    @Option(names = "--lora-r", defaultValue = "16", paramLabel = "R", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
-    int loraR;
-
-    @Option(names = "--lora-alpha", defaultValue = "32", paramLabel = "ALPHA",
-            description = "LoRA alpha; the adapter is scaled by alpha/r (default: ${DEFAULT-VALUE}).")
-    double loraAlpha;
-
-    @Option(names = "--lora-dropout", defaultValue = "0", paramLabel = "P",
-            description = "LoRA dropout on each adapter's input while training (default: ${DEFAULT-VALUE}).")
-    double loraDropout;
-
-    @Option(names = "--lora-bias", defaultValue = "none", paramLabel = "none|all|lora_only",
-            description = "Biases that train too, as PEFT's bias: all (every bias, LayerNorm biases included) or those of "
-                    + "the adapted linears (default: ${DEFAULT-VALUE}).")
-    String loraBias;
-
-    @Option(names = "--modules-to-save", split = ",", paramLabel = "MODULE",
-            description = "LayerNorm modules trained in full and saved with the adapter, as PEFT's modules_to_save, e.g. "
-                    + "LayerNorm (all of BERT's) or norm (all of ModernBERT's) (default: none).")
-    List<String> modulesToSave;
-
-    @Option(names = "--no-model-dropout",
-            description = "Train without the model's own hidden and attention dropout (default: applied, as sentence-transformers does).")
-    boolean noModelDropout;
-
-    @Option(names = "--targets", split = ",", defaultValue = LoraConfig.ALL_LINEAR, paramLabel = "MODULE",
-            description = "Module names that get adapters, PEFT-style: last names (BERT query,key,value,dense; "
-                    + "ModernBERT Wqkv,Wo,Wi), module paths, or all-linear (default: ${DEFAULT-VALUE}).")
-    List<String> targets;
+    @Mixin
+    LoraOptions lora;
 
     @Option(names = "--loss", defaultValue = "mnrl", paramLabel = "NAME",
             description = "mnrl, cached-mnrl, mnrl-symmetric, cosent, angle, triplet, contrastive or online-contrastive "
@@ -227,7 +200,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** This command's own keys in a --config file, besides TrainingArguments.KEYS. */
-    static final Set<String> OWN_KEYS = Set.of("lora_r", "lora_alpha", "lora_dropout", "target_modules", "lora_bias",
+    static final Set<String> OWN_KEYS = Set.of("lora_r", "lora_alpha", "lora_dropout", "use_rslora", "target_modules", "lora_bias",
             "modules_to_save", "model_dropout", "loss", "matryoshka_dims", "max_length", "quantize");
 
     /** What the trainer writes into an output directory; --overwrite deletes these and nothing else. */
@@ -392,36 +365,31 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     private FineTuneJob.Settings settings(ObjectNode file, ParseResult given) throws IOException {
         ConfigFields f = new ConfigFields(file, config);
-        int r = given.hasMatchedOption("--lora-r") || !f.has("lora_r") ? loraR : f.integer("lora_r");
-        double alpha = given.hasMatchedOption("--lora-alpha") || !f.has("lora_alpha") ? loraAlpha : f.number("lora_alpha");
-        double dropout = given.hasMatchedOption("--lora-dropout") || !f.has("lora_dropout") ? loraDropout : f.number("lora_dropout");
-        List<String> modules = given.hasMatchedOption("--targets") || !f.has("target_modules") ? targets : f.strings("target_modules");
+        int r = given.hasMatchedOption("--lora-r") || !f.has("lora_r") ? lora.r : f.integer("lora_r");
+        double alpha = given.hasMatchedOption("--lora-alpha") || !f.has("lora_alpha") ? lora.alpha : f.number("lora_alpha");
+        double dropout = given.hasMatchedOption("--lora-dropout") || !f.has("lora_dropout") ? lora.dropout : f.number("lora_dropout");
+        boolean rslora = lora.rslora || f.has("use_rslora") && f.bool("use_rslora");
+        List<String> modules = given.hasMatchedOption("--targets") || !f.has("target_modules") ? lora.targets : f.strings("target_modules");
         String lossName = given.hasMatchedOption("--loss") || !f.has("loss") ? loss : f.text("loss");
         List<Integer> dims = given.hasMatchedOption("--matryoshka-dims") || !f.has("matryoshka_dims")
                 ? (matryoshkaDims == null ? List.of() : matryoshkaDims) : f.integers("matryoshka_dims");
         int tokens = given.hasMatchedOption("--max-length") || !f.has("max_length") ? maxLength : f.integer("max_length");
         String quant = given.hasMatchedOption("--quantize") || !f.has("quantize") ? quantize : f.text("quantize");
-        String bias = given.hasMatchedOption("--lora-bias") || !f.has("lora_bias") ? loraBias : f.text("lora_bias");
+        String bias = given.hasMatchedOption("--lora-bias") || !f.has("lora_bias") ? lora.bias : f.text("lora_bias");
         List<String> toSave = given.hasMatchedOption("--modules-to-save") || !f.has("modules_to_save")
-                ? (modulesToSave == null ? List.of() : modulesToSave) : f.strings("modules_to_save");
-        boolean modelDropout = noModelDropout || !f.has("model_dropout") ? !noModelDropout : f.bool("model_dropout");
-        LoraBias loraBiasValue;
-        try {
-            loraBiasValue = LoraBias.parse(bias);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--lora-bias (lora_bias): " + e.getMessage(), e);
-        }
-        LoraConfig lora;
+                ? (lora.modulesToSave == null ? List.of() : lora.modulesToSave) : f.strings("modules_to_save");
+        boolean modelDropout = lora.noModelDropout || !f.has("model_dropout") ? lora.modelDropout() : f.bool("model_dropout");
+        LoraConfig loraConfig;
         BaseQuantization base;
         try {
-            lora = new LoraConfig(r, alpha, dropout, modules, false, loraBiasValue, toSave);
+            loraConfig = new LoraConfig(r, alpha, dropout, modules, rslora, LoraOptions.parseBias(bias), toSave);
             base = BaseQuantization.parse(quant);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         Path modelDir = ModelCache.resolve(model);
         try {
-            return new FineTuneJob.Settings(modelDir, lora, base, lossName, dims, tokens, modelDropout);
+            return new FineTuneJob.Settings(modelDir, loraConfig, base, lossName, dims, tokens, modelDropout);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -89,17 +90,9 @@ public final class HpoCommand implements Callable<Integer> {
             description = "Base weights while training (default: ${DEFAULT-VALUE}).")
     String quantize;
 
-    @Option(names = "--lora-r", defaultValue = "16", paramLabel = "R", description = "When the space has no lora_rank (default: ${DEFAULT-VALUE}).")
-    int loraR;
-
-    @Option(names = "--lora-alpha", defaultValue = "32", paramLabel = "ALPHA",
-            description = "When the space has no lora_alpha (default: ${DEFAULT-VALUE}).")
-    double loraAlpha;
-
-    @Option(names = "--targets", split = ",", defaultValue = LoraConfig.ALL_LINEAR, paramLabel = "MODULE",
-            description = "Module names that get adapters, PEFT-style: last names (BERT query,key,value,dense; "
-                    + "ModernBERT Wqkv,Wo,Wi), module paths, or all-linear (default: ${DEFAULT-VALUE}).")
-    List<String> targets;
+    /** The LoRA settings of every trial; a trial's lora_rank or lora_alpha, when the space has them, replace --lora-r and --lora-alpha. */
+    @Mixin
+    LoraOptions lora;
 
     @Option(names = "--loss", defaultValue = "mnrl", paramLabel = "NAME", description = "When the space has no loss (default: ${DEFAULT-VALUE}).")
     String loss;
@@ -181,8 +174,8 @@ public final class HpoCommand implements Callable<Integer> {
         TrainingArguments args;
         Path workDir = work != null ? work : study.resolve("work");
         try {
-            defaults = new FineTuneJob.Settings(ModelCache.resolve(model), new LoraConfig(loraR, loraAlpha, 0, targets, false),
-                    BaseQuantization.parse(quantize), loss, matryoshkaDims == null ? List.of() : matryoshkaDims, maxLength);
+            defaults = new FineTuneJob.Settings(ModelCache.resolve(model), lora.config(), BaseQuantization.parse(quantize), loss,
+                    matryoshkaDims == null ? List.of() : matryoshkaDims, maxLength, lora.modelDropout());
             args = config == null ? TrainingArguments.builder(workDir).build() : FinetuneCommand.readArguments(config, workDir);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);

@@ -172,6 +172,7 @@ class FinetuneCommandTest {
                 lora_bias: lora_only
                 modules_to_save: [embeddings.LayerNorm]
                 model_dropout: false
+                use_rslora: true
                 """);
         Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", out.toString(),
                 "--config", config.toString(), "--lora-alpha", "6", "--overwrite", "--no-progress");
@@ -184,6 +185,7 @@ class FinetuneCommandTest {
         assertEquals(6.0, adapter.get("lora_alpha").asDouble(), "the command line wins");
         assertEquals(0.05, adapter.get("lora_dropout").asDouble());
         assertEquals("lora_only", adapter.get("bias").asText());
+        assertTrue(adapter.get("use_rslora").asBoolean(), "use_rslora from the config");
         assertEquals("embeddings.LayerNorm", adapter.get("modules_to_save").get(0).asText());
         LoraModel saved = LoraModel.load(out.resolve("adapter"), ModelDirectory.read(model).bertConfig());
         // lora_only: the biases of the 6 adapted linears of each of 2 layers; embeddings.LayerNorm: γ and β
@@ -286,7 +288,8 @@ class FinetuneCommandTest {
         Run r = run("finetune", "--help");
         assertEquals(0, r.exit());
         for (String s : List.of("(default: nf4)", "LoRA rank (default: 16)", "(default: 32)", "(default: mnrl)", "(default: 128)",
-                "--matryoshka-dims", "--columns", "--resume", "--overwrite", "--eval-split", "--batch-sampler")) {
+                "--matryoshka-dims", "--columns", "--resume", "--overwrite", "--eval-split", "--batch-sampler", "--rslora",
+                "--lora-dropout", "--lora-bias", "--modules-to-save", "--no-model-dropout", "(default: all-linear)")) {
             assertTrue(r.out().contains(s), s + " in\n" + r.out());
         }
     }

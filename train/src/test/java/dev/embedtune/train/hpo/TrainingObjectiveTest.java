@@ -83,9 +83,10 @@ class TrainingObjectiveTest {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
-        // no split field: the group rule decides the train split; a salted group rule then takes a validation part
+        // no split field: the group rule decides the train split; a salted group rule then takes a validation part.
+        // The trials take the LoRA options finetune has (one picocli mixin).
         int exit = cli.execute("hpo", "--study", dir.toString(), "--space", space.toString(), "--trials", "2", "--data", data.toString(),
-                "--model", model.toString(), "--max-length", "32");
+                "--model", model.toString(), "--max-length", "32", "--lora-dropout", "0.1", "--rslora", "--no-model-dropout");
         assertEquals(0, exit, out + "\n" + err);
         assertTrue(out.toString().contains("2 finished trials, 0 running or interrupted"), out.toString());
         assertTrue(out.toString().contains("best: trial "), out.toString());
