@@ -146,13 +146,9 @@ public final class BertLayer {
          * would otherwise let replaced passes pile up off-heap.
          */
         public void close() {
-            for (INDArray a : new INDArray[] {q, k, v, context, probs, h, xHat1, rstd1, u, g, xHat2, rstd2, out, sum,
+            Buffers.close(q, k, v, context, probs, h, xHat1, rstd1, u, g, xHat2, rstd2, out, sum,
                     xaQ, xaK, xaV, xaO, xaI, xaOut, dz, dh, dContext, dq, dk, dv, dProbs, dInner, dyB,
-                    dropProbs, dropAttentionOut, dropOutput, dropQ, dropK, dropV, dropO, dropI, dropOut, workH, workI}) {
-                if (a != null && a.closeable()) {
-                    a.close();
-                }
-            }
+                    dropProbs, dropAttentionOut, dropOutput, dropQ, dropK, dropV, dropO, dropI, dropOut, workH, workI);
             input = null;
         }
 

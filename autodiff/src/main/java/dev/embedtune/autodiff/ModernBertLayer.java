@@ -135,13 +135,9 @@ public final class ModernBertLayer {
 
         /** Frees the native memory of every buffer now (see {@link BertLayer.Activations#close()}). */
         public void close() {
-            for (INDArray x : new INDArray[] {a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u,
+            Buffers.close(a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u,
                     gateInput, geluA, g, out, ropeWork, xaQkv, xaO, xaI, xaMo, dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du,
-                    dg, dyB, dropProbs, dropAttentionOut, dropMlp, dropQkv, dropO, dropI, dropMlpO, workH, workF}) {
-                if (x != null && x.closeable()) {
-                    x.close();
-                }
-            }
+                    dg, dyB, dropProbs, dropAttentionOut, dropMlp, dropQkv, dropO, dropI, dropMlpO, workH, workF);
             input = null;
         }
 

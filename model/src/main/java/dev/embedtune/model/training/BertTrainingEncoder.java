@@ -1,6 +1,7 @@
 package dev.embedtune.model.training;
 
 import dev.embedtune.autodiff.BertLayer;
+import dev.embedtune.autodiff.Buffers;
 import dev.embedtune.autodiff.DropoutRates;
 import dev.embedtune.autodiff.kernels.DropoutMask;
 import dev.embedtune.autodiff.LayerNorm;
@@ -84,15 +85,12 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
     }
 
     /** The activations of one forward pass, kept for its backward, reusable for a batch of the same shape. */
-    public static final class Pass implements TrainingEncoder.Pass {
-        final long batch, tokens;
-        final INDArray embeddings, keyMask, dA, dB;
-        final INDArray embeddingXHat, embeddingRstd;   // [M, H], [M, 1]: kept when the embedding LayerNorm trains
+    public static final class Pass extends EncoderPass {
+        final INDArray embeddings, dA, dB;
+        final INDArray embeddingXHat, embeddingRstd;   // [M, H] kept only when the embedding LayerNorm trains; [M, 1]
         final INDArray embeddingDrop;                  // [M, H] hidden dropout mask after the embeddings, or null
         final List<BertLayer.Activations> layers = new ArrayList<>();
         boolean dropping;                              // this pass drew dropout masks
-
-        final boolean inference;
 
         /**
          * @param inference forward only: two sets of activations used by alternate layers, without
@@ -100,17 +98,14 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
          */
         Pass(BertConfig c, DataType type, long batch, long tokens, long rank, boolean inference, DropoutRates rates,
                 boolean embeddingNormTrains) {
-            this.batch = batch;
-            this.tokens = tokens;
-            this.inference = inference;
+            super(type, batch, tokens, inference);
             long m = batch * tokens;
             embeddings = Nd4j.create(type, m, c.hiddenSize());
-            keyMask = Nd4j.create(type, batch, tokens);
             dA = Nd4j.create(type, m, c.hiddenSize());
             dB = inference ? null : Nd4j.create(type, m, c.hiddenSize());
             boolean keep = !inference && embeddingNormTrains;
             embeddingXHat = keep ? Nd4j.create(type, m, c.hiddenSize()) : null;
-            embeddingRstd = keep ? Nd4j.create(type, m, 1) : null;
+            embeddingRstd = Nd4j.create(type, m, 1);   // small; x̂ is kept only when the norm trains
             embeddingDrop = !inference && rates.hidden() > 0 ? Nd4j.create(type, m, c.hiddenSize()) : null;
             int sets = inference ? Math.min(2, c.numHiddenLayers()) : c.numHiddenLayers();
             for (int i = 0; i < sets; i++) {
@@ -133,37 +128,17 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
 
         @Override
         public void close() {
-            for (INDArray a : new INDArray[] {embeddings, keyMask, dA, dB, embeddingXHat, embeddingRstd, embeddingDrop}) {
-                if (a != null && a.closeable()) {
-                    a.close();
-                }
-            }
+            Buffers.close(embeddings, keyMask, dA, dB, embeddingXHat, embeddingRstd, embeddingDrop);
             layers.forEach(BertLayer.Activations::close);
             layers.clear();
         }
 
-        @Override
-        public INDArray keyMask() {
-            return keyMask;
-        }
-
-        @Override
-        public long batch() {
-            return batch;
-        }
-
-        @Override
-        public long tokens() {
-            return tokens;
-        }
     }
 
     @Override
     public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse,
             long[] rowSeeds) {
-        if (rowSeeds != null && rowSeeds.length != inputIds.length) {
-            throw new IllegalArgumentException(rowSeeds.length + " dropout row seeds for " + inputIds.length + " rows");
-        }
+        checkRowSeeds(rowSeeds, inputIds.length);
         return forward(inputIds, attentionMask, tokenTypeIds, reuse, false, rowSeeds);
     }
 
@@ -184,21 +159,14 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
 
     private Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reusable,
             boolean inference, long[] rowSeeds) {
-        Pass reuse = reusable instanceof Pass own ? own : null;
-        if (reusable != null && reuse == null) {
-            reusable.close();
-        }
+
         int b = inputIds.length, t = b == 0 ? 0 : inputIds[0].length;
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
         long rank = parameters.rank();
-        boolean fits = reuse != null && reuse.batch == b && reuse.tokens == t && reuse.embeddings.dataType() == type
-                && reuse.inference == inference;
-        if (reuse != null && !fits) {
-            reuse.close();        // replaced: free its native memory now (see Activations.close)
-        }
-        Pass pass = fits ? reuse : new Pass(config, type, b, t, rank, inference, rates, embeddingNorm.trainable());
+        Pass reused = EncoderPass.reuse(reusable, Pass.class, b, t, inference, type);
+        Pass pass = reused != null ? reused : new Pass(config, type, b, t, rank, inference, rates, embeddingNorm.trainable());
         int[] ids = new int[b * t], types = new int[b * t], positions = new int[b * t];
         double[] mask = new double[b * t];
         for (int i = 0; i < b; i++) {
@@ -217,8 +185,8 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
         RowGather.rows(typeEmbeddings, types, rows);
         x.addi(rows);
         boolean keep = pass.embeddingXHat != null;
-        INDArray xHat = keep ? pass.embeddingXHat : pass.dA, rstd = keep ? pass.embeddingRstd : Nd4j.create(type, (long) b * t, 1);
-        embeddingNorm.forward(x, xHat, rstd, x);
+        INDArray xHat = keep ? pass.embeddingXHat : pass.dA;
+        embeddingNorm.forward(x, xHat, pass.embeddingRstd, x);
         pass.dropping = rowSeeds != null;
         if (pass.dropping && pass.embeddingDrop != null) {
             DropoutMask.fill(pass.embeddingDrop, rates.hidden(), rowSeeds, BertLayer.site(-1, 0));

@@ -1,6 +1,7 @@
 package dev.embedtune.model.training;
 
 import dev.embedtune.autodiff.BertLayer;
+import dev.embedtune.autodiff.Buffers;
 import dev.embedtune.autodiff.LayerNorm;
 import dev.embedtune.autodiff.ModernBertDropoutRates;
 import dev.embedtune.autodiff.kernels.DropoutMask;
@@ -88,10 +89,8 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
     }
 
     /** The activations of one forward pass, the masks and RoPE tables of its length. */
-    public static final class Pass implements TrainingEncoder.Pass {
-        final long batch, tokens;
-        final boolean inference;
-        final INDArray embeddings, xHatE, rstdE, keyMask, windowMask, xHatF, rstdF, hidden, dA, dB, work;
+    public static final class Pass extends EncoderPass {
+        final INDArray embeddings, xHatE, rstdE, windowMask, xHatF, rstdF, hidden, dA, dB, work;
         final INDArray embeddingDrop;                     // [M, H] embedding dropout mask, or null
         boolean dropping;                                 // this pass drew dropout masks
         final INDArray[] global, local;                   // RoPE {cos, sin} [T, D/2] per θ
@@ -101,14 +100,11 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         /** @param inference forward only: two sets of layer activations used alternately, no backward buffers */
         Pass(ModernBertConfig c, DataType type, long batch, long tokens, long rank, boolean inference,
                 ModernBertDropoutRates rates) {
-            this.batch = batch;
-            this.tokens = tokens;
-            this.inference = inference;
+            super(type, batch, tokens, inference);
             long m = batch * tokens, h = c.hiddenSize();
             embeddings = Nd4j.create(type, m, h);
             xHatE = Nd4j.create(type, m, h);
             rstdE = Nd4j.create(type, m, 1);
-            keyMask = Nd4j.create(type, batch, tokens);
             windowMask = Nd4j.create(type, batch, tokens, tokens);
             xHatF = Nd4j.create(type, m, h);
             rstdF = Nd4j.create(type, m, 1);
@@ -136,29 +132,11 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
             return hidden;
         }
 
-        @Override
-        public INDArray keyMask() {
-            return keyMask;
-        }
-
-        @Override
-        public long batch() {
-            return batch;
-        }
-
-        @Override
-        public long tokens() {
-            return tokens;
-        }
 
         @Override
         public void close() {
-            for (INDArray a : new INDArray[] {embeddings, xHatE, rstdE, keyMask, windowMask, xHatF, rstdF, hidden, dA, dB,
-                    work, embeddingDrop, global[0], global[1], local[0], local[1]}) {
-                if (a != null && a.closeable()) {
-                    a.close();
-                }
-            }
+            Buffers.close(embeddings, xHatE, rstdE, keyMask, windowMask, xHatF, rstdF, hidden, dA, dB,
+                    work, embeddingDrop, global[0], global[1], local[0], local[1]);
             layers.forEach(ModernBertLayer.Activations::close);
             layers.clear();
         }
@@ -172,9 +150,7 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
     @Override
     public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse,
             long[] rowSeeds) {
-        if (rowSeeds != null && rowSeeds.length != inputIds.length) {
-            throw new IllegalArgumentException(rowSeeds.length + " dropout row seeds for " + inputIds.length + " rows");
-        }
+        checkRowSeeds(rowSeeds, inputIds.length);
         return forward(inputIds, attentionMask, reuse, false, rowSeeds);
     }
 
@@ -194,12 +170,8 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        boolean fits = reusable instanceof Pass own && own.batch == b && own.tokens == t && own.inference == inference
-                && own.embeddings.dataType() == type;
-        if (reusable != null && !fits) {
-            reusable.close();         // replaced: free its native memory now
-        }
-        Pass pass = fits ? (Pass) reusable : new Pass(config, type, b, t, parameters.rank(), inference, rates);
+        Pass reused = EncoderPass.reuse(reusable, Pass.class, b, t, inference, type);
+        Pass pass = reused != null ? reused : new Pass(config, type, b, t, parameters.rank(), inference, rates);
         int[] ids = new int[b * t];
         double[] keys = new double[b * t];
         for (int i = 0; i < b; i++) {

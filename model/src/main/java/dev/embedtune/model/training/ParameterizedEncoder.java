@@ -15,6 +15,13 @@ abstract class ParameterizedEncoder implements TrainingEncoder {
         this.type = type;
     }
 
+    /** Row seeds, when given, are one per batch row. */
+    static void checkRowSeeds(long[] rowSeeds, int rows) {
+        if (rowSeeds != null && rowSeeds.length != rows) {
+            throw new IllegalArgumentException(rowSeeds.length + " dropout row seeds for " + rows + " rows");
+        }
+    }
+
     @Override
     public DataType dataType() {
         return type;
