@@ -180,8 +180,17 @@ public final class LoraLinear {
         return weight(true);
     }
 
-    /** W (merged: W + s·B·A) in the scratch buffer. */
+    /**
+     * W (merged: W + s·B·A) in the scratch buffer; a dense frozen weight with nothing to merge is used
+     * as it is (inference over float32 weights copies nothing).
+     */
     private INDArray weight(boolean merged) {
+        if (!(merged && adapted())) {
+            INDArray dense = denseWeight();
+            if (dense != null) {
+                return dense;
+            }
+        }
         INDArray w = scratch.get(out, in);
         for (Block blk : blocks) {
             INDArray rows = blocks.length == 1 ? w : w.get(NDArrayIndex.interval(blk.offset, blk.offset + blk.out()), NDArrayIndex.all());
@@ -191,6 +200,29 @@ public final class LoraLinear {
             }
         }
         return w;
+    }
+
+    private INDArray concatenated;                         // the blocks' dense weights side by side, built once
+
+    /** The whole dense weight [out, in] when every block is held dense in the scratch's type, else null. */
+    private INDArray denseWeight() {
+        for (Block blk : blocks) {
+            INDArray d = blk.weight.dense();
+            if (d == null || d.dataType() != scratch.dataType() || d.ordering() != 'c') {
+                return null;
+            }
+        }
+        if (blocks.length == 1) {
+            return blocks[0].weight.dense();
+        }
+        if (concatenated == null) {
+            INDArray[] parts = new INDArray[blocks.length];
+            for (int i = 0; i < blocks.length; i++) {
+                parts[i] = blocks[i].weight.dense();
+            }
+            concatenated = Nd4j.concat(0, parts);
+        }
+        return concatenated;
     }
 
     /** Output block i's columns of y [N, out]. */

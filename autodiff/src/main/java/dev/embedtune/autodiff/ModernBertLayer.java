@@ -5,7 +5,6 @@ import dev.embedtune.autodiff.kernels.DropoutMask;
 import dev.embedtune.autodiff.kernels.PackedAttention;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One pre-norm ModernBERT layer with forward and backward side by side, over the packed token rows
@@ -19,8 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *   y = h + mlp.Wo(drop(GeGLU(Wi(m))))
  * </pre>
  * Dropout (plus PEFT's LoRA dropout on each adapter's input) applies only when the forward is given
- * row seeds (one per sequence). As in {@link BertLayer}, the backward computes only what reaches a
- * trainable tensor.
+ * row seeds (one per sequence); the backward draws the same masks again. As in {@link BertLayer}, the
+ * backward computes only what reaches a trainable tensor.
  */
 public final class ModernBertLayer {
     private final LayerNorm attentionNorm, mlpNorm;
@@ -53,62 +52,79 @@ public final class ModernBertLayer {
         this.heads = heads;
     }
 
-    /** The saved activations of one forward pass through a layer, and its backward work buffers. */
+    /**
+     * What one layer's forward keeps for its backward, over N = {@code rows} packed tokens. GeGLU's
+     * output and the dropout masks are recomputed by the backward, not kept.
+     */
     public static final class Activations {
         final long rows;
-        final Arena arena;
         INDArray input;                                       // not owned: the previous layer's output
         TokenLayout layout;
         AttentionSettings attention;
-        // [N, H] a, x̂A, [N, 1] rstdA, [N, 3H] qkv, [N, H] context, branch, h, m, x̂M, [N, 1] rstdM,
-        // [N, 2I] u, [N, I] gateInput, geluA, g, [N, H] out, [N, heads] logSumExp
-        final INDArray a, xHatA, rstdA, qkv, context, branch, h, m, xHatM, rstdM, u, gateInput, geluA, g, out, logSumExp;
+        long[] rowSeeds;                                      // the forward's dropout seeds, or null
+        boolean dropping;                                     // this pass drew masks
+        // [N, H] a, x̂A, [N, 1] rstdA, [N, 3H] qkv, [N, H] context, [N, heads] logSumExp, [N, H] h, m, x̂M,
+        // [N, 1] rstdM, [N, 2I] u, [N, H] out
+        final INDArray a, xHatA, rstdA, qkv, context, logSumExp, h, m, xHatM, rstdM, u, out;
         final INDArray xaQkv, xaO, xaI, xaMo;
-        // backward work buffers
-        final INDArray dh, dm, dTmp, dContext, dQkv, du, dg, dyB;
-        // dropout masks (0 or 1/(1−p)), allocated only for a training pass with that dropout
-        final INDArray dropAttentionOut, dropMlp;                              // [N, H], [N, I]
-        final INDArray dropQkv, dropO, dropI, dropMlpO, workH, workF;          // LoRA inputs and scratch
-        boolean dropping;                                                      // this pass drew masks
 
-        /**
-         * @param rows N, the batch's real tokens
-         * @param gradients false for a forward-only pass: no backward buffers, and {@link #backward}
-         *                  cannot run on it
-         * @param rates which dropout masks to allocate (a training pass only: inference never drops)
-         */
-        public Activations(DataType type, long rows, long hidden, long inner, int heads, long rank, boolean gradients,
-                ModernBertDropoutRates rates) {
-            this(Arena.sized(type, arena -> new Activations(arena, rows, hidden, inner, heads, rank, gradients, rates)),
-                    rows, hidden, inner, heads, rank, gradients, rates);
+        /** Buffers of their own (tests); layers of an encoder take theirs from the pass's {@link Arena}. */
+        public Activations(DataType type, long rows, long hidden, long inner, int heads, long rank) {
+            this(Arena.sized(type, arena -> new Activations(arena, rows, hidden, inner, heads, rank)), rows, hidden, inner,
+                    heads, rank);
         }
 
-        /** The buffers taken from {@code arena} (which owns their memory). */
-        public Activations(Arena arena, long rows, long hidden, long inner, int heads, long rank, boolean gradients,
-                ModernBertDropoutRates rates) {
+        /** @param rows N, the batch's real tokens */
+        public Activations(Arena arena, long rows, long hidden, long inner, int heads, long rank) {
             this.rows = rows;
-            this.arena = arena;
             long n = rows, r = Math.max(rank, 1);
             a = arena.take(n, hidden);
             xHatA = arena.take(n, hidden);
             rstdA = arena.take(n, 1);
             qkv = arena.take(n, 3 * hidden);
             context = arena.take(n, hidden);
-            branch = arena.take(n, hidden);
+            logSumExp = arena.take(n, heads);
             h = arena.take(n, hidden);
             m = arena.take(n, hidden);
             xHatM = arena.take(n, hidden);
             rstdM = arena.take(n, 1);
             u = arena.take(n, 2 * inner);
-            gateInput = arena.take(n, inner);
-            geluA = arena.take(n, inner);
-            g = arena.take(n, inner);
             out = arena.take(n, hidden);
-            logSumExp = arena.take(n, heads);
             xaQkv = arena.take(n, r);
             xaO = arena.take(n, r);
             xaI = arena.take(n, r);
             xaMo = arena.take(n, r);
+        }
+
+        /** Floats per token for these buffers (for memory budgets). */
+        public static long floatsPerToken(long hidden, long inner, int heads, long rank) {
+            return 10 * hidden + 2 * inner + heads + 2 + 4 * Math.max(rank, 1);
+        }
+
+        /** The layer's output [N, H]. */
+        public INDArray output() {
+            return out;
+        }
+    }
+
+    /** Scratch of a pass shared by all its layers: unkept forward outputs, dropout masks, backward buffers. */
+    public static final class Work {
+        final INDArray branch, gateInput, geluA, g;                             // [N, H], [N, I] ×3
+        final INDArray dh, dm, dTmp, dContext, dQkv, du, dg, dyB;
+        final INDArray dropAttentionOut, dropMlp;                               // [N, H], [N, I]
+        final INDArray dropQkv, dropO, dropI, dropMlpO, workH, workF;           // LoRA inputs and scratch
+
+        /**
+         * @param gradients false for a forward-only pass: no backward buffers
+         * @param rates which dropout masks to allocate (a training pass only: inference never drops)
+         */
+        public Work(Arena arena, long rows, long hidden, long inner, long rank, boolean gradients,
+                ModernBertDropoutRates rates) {
+            long n = rows, r = Math.max(rank, 1);
+            branch = arena.take(n, hidden);
+            gateInput = arena.take(n, inner);
+            geluA = arena.take(n, inner);
+            g = arena.take(n, inner);
             dh = gradients ? arena.take(n, hidden) : null;
             dm = gradients ? arena.take(n, hidden) : null;
             dTmp = gradients ? arena.take(n, hidden) : null;
@@ -129,37 +145,29 @@ public final class ModernBertLayer {
             workF = loraDrop ? arena.take(n, inner) : null;
         }
 
-        /** Frees the native memory of every buffer now (see {@link BertLayer.Activations#close()}). */
-        public void close() {
-            Buffers.close(a, xHatA, rstdA, qkv, context, branch, h, m, xHatM, rstdM, u, gateInput, geluA, g, out,
-                    logSumExp, xaQkv, xaO, xaI, xaMo, dh, dm, dTmp, dContext, dQkv, du, dg, dyB, dropAttentionOut, dropMlp,
-                    dropQkv, dropO, dropI, dropMlpO, workH, workF);
-            input = null;
+        /** Buffers of their own (tests). */
+        public Work(DataType type, long rows, long hidden, long inner, long rank, boolean gradients,
+                ModernBertDropoutRates rates) {
+            this(Arena.sized(type, arena -> new Work(arena, rows, hidden, inner, rank, gradients, rates)), rows, hidden,
+                    inner, rank, gradients, rates);
         }
 
-        /** True when these buffers hold a pass of {@code rows} tokens of this type. */
-        public boolean fits(DataType type, long rows) {
-            return this.rows == rows && qkv.dataType() == type;
-        }
-
-        /** The layer's output [N, H]. */
-        public INDArray output() {
-            return out;
-        }
-
-        /** The mask when this pass drops there, else null. */
-        private INDArray mask(INDArray m) {
-            return dropping ? m : null;
-        }
-
-        private INDArray[] lora(INDArray m) {
-            return dropping && m != null ? new INDArray[] {m} : null;
+        /** Floats per token (for memory budgets). */
+        public static long floatsPerToken(long hidden, long inner, long rank, boolean gradients, ModernBertDropoutRates rates) {
+            long n = hidden + 3 * inner;
+            if (gradients) {
+                n += 7 * hidden + 3 * inner + Math.max(rank, 1);
+                n += rates.attention() > 0 ? hidden : 0;
+                n += rates.mlp() > 0 ? inner : 0;
+                n += rates.lora() > 0 ? 4 * hidden + 2 * inner : 0;
+            }
+            return n;
         }
     }
 
     /** Runs the layer in eval mode (no dropout); the output is {@code act.output()}. */
-    public void forward(INDArray x, TokenLayout layout, INDArray cos, INDArray sin, int reach, Activations act) {
-        forward(x, layout, cos, sin, reach, act, null);
+    public void forward(INDArray x, TokenLayout layout, INDArray cos, INDArray sin, int reach, Activations act, Work work) {
+        forward(x, layout, cos, sin, reach, act, work, null);
     }
 
     /**
@@ -169,21 +177,17 @@ public final class ModernBertLayer {
      * @param cos, sin RoPE tables [T', D/2] by position for this layer's θ
      * @param reach keys visible to a query: within this many positions ({@link AttentionSettings#GLOBAL} for all)
      */
-    public void forward(INDArray x, TokenLayout layout, INDArray cos, INDArray sin, int reach, Activations act,
+    public void forward(INDArray x, TokenLayout layout, INDArray cos, INDArray sin, int reach, Activations act, Work work,
             long[] rowSeeds) {
         act.input = x;
         act.layout = layout;
+        act.rowSeeds = rowSeeds;
         act.dropping = rowSeeds != null && rates.any();
-        if (act.dropping && act.dh == null) {
+        if (act.dropping && work.dh == null) {
             throw new IllegalStateException("dropout in a forward-only (inference) pass");
         }
         if (act.dropping) {
-            fill(act.dropAttentionOut, rates.attention(), layout, rowSeeds, ATTENTION_OUT);
-            fill(act.dropMlp, rates.mlp(), layout, rowSeeds, MLP);
-            fill(act.dropQkv, rates.lora(), layout, rowSeeds, LORA_QKV);
-            fill(act.dropO, rates.lora(), layout, rowSeeds, LORA_O);
-            fill(act.dropI, rates.lora(), layout, rowSeeds, LORA_I);
-            fill(act.dropMlpO, rates.lora(), layout, rowSeeds, LORA_MLP_O);
+            fillMasks(work, layout, rowSeeds);
         }
         act.attention = new AttentionSettings(heads, cos, sin, reach, act.dropping ? rates.attention() : 0,
                 act.dropping ? rowSeeds : null, BertLayer.site(index, PROBS));
@@ -192,18 +196,40 @@ public final class ModernBertLayer {
             attentionNorm.forward(x, act.xHatA, act.rstdA, act.a);
             a = act.a;
         }
-        wqkv.forward(a, act.qkv, new INDArray[] {act.xaQkv}, act.lora(act.dropQkv), act.workH, false);
+        wqkv.forward(a, act.qkv, new INDArray[] {act.xaQkv}, lora(act, work.dropQkv), work.workH, false);
         PackedAttention.forward(layout, act.qkv, wqkv.bias(), act.attention, act.context, act.logSumExp);
-        attentionOutput.forward(act.context, act.branch, new INDArray[] {act.xaO}, act.lora(act.dropO), act.workH, false);
-        mlpNorm.forward(act.branch, attentionOutput.bias(), act.mask(act.dropAttentionOut), x, act.xHatM, act.rstdM, act.h,
+        attentionOutput.forward(act.context, work.branch, new INDArray[] {act.xaO}, lora(act, work.dropO), work.workH, false);
+        mlpNorm.forward(work.branch, attentionOutput.bias(), mask(act, work.dropAttentionOut), x, act.xHatM, act.rstdM, act.h,
                 act.m);
-        wi.forward(act.m, act.u, new INDArray[] {act.xaI}, act.lora(act.dropI), act.workH, true);
-        GeGlu.forward(act.u, act.gateInput, act.geluA, act.g);
-        if (act.mask(act.dropMlp) != null) {
-            act.g.muli(act.dropMlp);                  // g is mlp.Wo's input: saved dropped
-        }
-        mlpOutput.forward(act.g, act.out, new INDArray[] {act.xaMo}, act.lora(act.dropMlpO), act.workF, true);
+        wi.forward(act.m, act.u, new INDArray[] {act.xaI}, lora(act, work.dropI), work.workH, true);
+        gated(act, work);
+        mlpOutput.forward(work.g, act.out, new INDArray[] {act.xaMo}, lora(act, work.dropMlpO), work.workF, true);
         act.out.addi(act.h);
+    }
+
+    /** g = drop(GeGLU(u)) into the work buffers (the forward, and again in the backward). */
+    private static void gated(Activations act, Work work) {
+        GeGlu.forward(act.u, work.gateInput, work.geluA, work.g);
+        if (mask(act, work.dropMlp) != null) {
+            work.g.muli(work.dropMlp);                 // g is mlp.Wo's input: kept dropped
+        }
+    }
+
+    private void fillMasks(Work work, TokenLayout layout, long[] rowSeeds) {
+        fill(work.dropAttentionOut, rates.attention(), layout, rowSeeds, ATTENTION_OUT);
+        fill(work.dropMlp, rates.mlp(), layout, rowSeeds, MLP);
+        fill(work.dropQkv, rates.lora(), layout, rowSeeds, LORA_QKV);
+        fill(work.dropO, rates.lora(), layout, rowSeeds, LORA_O);
+        fill(work.dropI, rates.lora(), layout, rowSeeds, LORA_I);
+        fill(work.dropMlpO, rates.lora(), layout, rowSeeds, LORA_MLP_O);
+    }
+
+    private static INDArray mask(Activations act, INDArray m) {
+        return act.dropping ? m : null;
+    }
+
+    private static INDArray[] lora(Activations act, INDArray m) {
+        return act.dropping && m != null ? new INDArray[] {m} : null;
     }
 
     private void fill(INDArray mask, double p, TokenLayout layout, long[] rowSeeds, int site) {
@@ -216,40 +242,45 @@ public final class ModernBertLayer {
      * Back-propagates {@code dOut} [N, H]: adds adapter (and trainable bias/norm) gradients, and writes
      * dL/dx into {@code dx} unless it is null (nothing before this layer needs it).
      */
-    public void backward(INDArray dOut, INDArray dx, Activations act) {
-        if (act.dh == null) {
+    public void backward(INDArray dOut, INDArray dx, Activations act, Work work) {
+        if (work.dh == null) {
             throw new IllegalStateException("backward through a forward-only (inference) pass");
         }
-        // MLP branch: y = h + mlp.Wo(drop(GeGLU(Wi(mlp_norm(h)))))
-        mlpOutput.backward(act.g, new INDArray[] {act.xaMo}, dOut, act.dg, false, act.dyB, act.lora(act.dropMlpO), act.workF);
-        if (act.mask(act.dropMlp) != null) {
-            act.dg.muli(act.dropMlp);
+        if (act.dropping) {
+            fillMasks(work, act.layout, act.rowSeeds);                  // the forward's masks again
         }
-        GeGlu.backward(act.u, act.geluA, act.dg, act.du, act.gateInput, act.g);   // g is free once mlp.Wo's backward ran
-        wi.backward(act.m, new INDArray[] {act.xaI}, act.du, act.dm, false, act.dyB, act.lora(act.dropI), act.workH);
+        gated(act, work);                                               // GeGLU's output again: mlp.Wo's input
+        // MLP branch: y = h + mlp.Wo(drop(GeGLU(Wi(mlp_norm(h)))))
+        mlpOutput.backward(work.g, new INDArray[] {act.xaMo}, dOut, work.dg, false, work.dyB, lora(act, work.dropMlpO),
+                work.workF);
+        if (mask(act, work.dropMlp) != null) {
+            work.dg.muli(work.dropMlp);
+        }
+        GeGlu.backward(act.u, work.geluA, work.dg, work.du, work.gateInput, work.g);   // g is free once mlp.Wo's backward ran
+        wi.backward(act.m, new INDArray[] {act.xaI}, work.du, work.dm, false, work.dyB, lora(act, work.dropI), work.workH);
         // h = x + drop(Wo(c)), m = mlp_norm(h): dh = dOut + mlp_norm's backward
-        act.dh.assign(dOut);
-        mlpNorm.backward(act.xHatM, act.rstdM, act.dm, act.dh, true, null, null);
-        INDArray dWo = act.dh;
-        if (act.mask(act.dropAttentionOut) != null) {
-            dWo = act.dTmp.assign(act.dh).muli(act.dropAttentionOut);
+        work.dh.assign(dOut);
+        mlpNorm.backward(act.xHatM, act.rstdM, work.dm, work.dh, true, null, null);
+        INDArray dWo = work.dh;
+        if (mask(act, work.dropAttentionOut) != null) {
+            dWo = work.dTmp.assign(work.dh).muli(work.dropAttentionOut);
         }
         // attention branch: h = x + drop(Wo(Attention(RoPE(q), RoPE(k), v)))
-        attentionOutput.backward(act.context, new INDArray[] {act.xaO}, dWo, act.dContext, false, act.dyB,
-                act.lora(act.dropO), act.workH);
+        attentionOutput.backward(act.context, new INDArray[] {act.xaO}, dWo, work.dContext, false, work.dyB,
+                lora(act, work.dropO), work.workH);
         PackedAttention.backward(act.layout, act.qkv, wqkv.bias(), act.attention, act.context, act.logSumExp,
-                act.dContext, act.dQkv);
+                work.dContext, work.dQkv);
         INDArray a = attentionNorm == null ? act.input : act.a;
-        wqkv.backward(a, new INDArray[] {act.xaQkv}, act.dQkv, dx == null ? null : act.dm, false, act.dyB,
-                act.lora(act.dropQkv), act.workH);
+        wqkv.backward(a, new INDArray[] {act.xaQkv}, work.dQkv, dx == null ? null : work.dm, false, work.dyB,
+                lora(act, work.dropQkv), work.workH);
         if (dx == null) {
             return;
         }
-        dx.assign(act.dh);
+        dx.assign(work.dh);
         if (attentionNorm == null) {
-            dx.addi(act.dm);
+            dx.addi(work.dm);
         } else {
-            attentionNorm.backward(act.xHatA, act.rstdA, act.dm, dx, true, null, null);
+            attentionNorm.backward(act.xHatA, act.rstdA, work.dm, dx, true, null, null);
         }
     }
 }

@@ -281,16 +281,16 @@ class BlockGradientTest {
         }
         BertLayer layer = new BertLayer(l[0], l[1], l[2], l[3], new LayerNorm(random(h).addi(1), random(h), 1e-12), l[4], l[5],
                 new LayerNorm(random(h).addi(1), random(h), 1e-12), heads, 3, new DropoutRates(0.2, 0.2, 0.2));
-        BertLayer.Activations act = new BertLayer.Activations(DataType.DOUBLE, n, h, inner, heads, r, true,
-                new DropoutRates(0.2, 0.2, 0.2));
+        BertLayer.Activations act = new BertLayer.Activations(DataType.DOUBLE, n, h, inner, heads, r);
+        BertLayer.Work work = new BertLayer.Work(DataType.DOUBLE, n, h, inner, r, true, new DropoutRates(0.2, 0.2, 0.2));
         long[] rowSeeds = {seed, seed + 1, seed + 2};
         INDArray x = random(n, h).muli(2), rr = random(n, h), dx = x.ulike();
         params.put("x", x);
-        layer.forward(x, layout, act, rowSeeds);
-        layer.backward(rr, dx, act);
+        layer.forward(x, layout, act, work, rowSeeds);
+        layer.backward(rr, dx, act, work);
         grads.put("x", dx);
         assertClose(GradientCheck.check(params, grads, () -> {
-            layer.forward(x, layout, act, rowSeeds);
+            layer.forward(x, layout, act, work, rowSeeds);
             return weightedSum(act.output(), rr);
         }, 30, EPS, FLOOR, seed), "BERT layer with dropout");
     }
@@ -316,15 +316,16 @@ class BlockGradientTest {
             ModernBertLayer layer = new ModernBertLayer(attnNorm, wqkv, wo, new LayerNorm(random(h).addi(1), null, 1e-5), wi,
                     mlpWo, heads);
             INDArray[] rope = Rope.tables(DataType.DOUBLE, layout.paddedLength(), h / heads, 10000.0);
-            ModernBertLayer.Activations act = new ModernBertLayer.Activations(DataType.DOUBLE, n, h, inner, heads, r, true,
+            ModernBertLayer.Activations act = new ModernBertLayer.Activations(DataType.DOUBLE, n, h, inner, heads, r);
+            ModernBertLayer.Work work = new ModernBertLayer.Work(DataType.DOUBLE, n, h, inner, r, true,
                     ModernBertDropoutRates.NONE);
             INDArray x = random(n, h).muli(2), rr = random(n, h), dx = x.ulike();
             params.put("x", x);
-            layer.forward(x, layout, rope[0], rope[1], 1, act);
-            layer.backward(rr, dx, act);
+            layer.forward(x, layout, rope[0], rope[1], 1, act, work);
+            layer.backward(rr, dx, act, work);
             grads.put("x", dx);
             assertClose(GradientCheck.check(params, grads, () -> {
-                layer.forward(x, layout, rope[0], rope[1], 1, act);
+                layer.forward(x, layout, rope[0], rope[1], 1, act, work);
                 return weightedSum(act.output(), rr);
             }, 40, EPS, FLOOR, seed), "ModernBERT layer" + (attentionNorm ? " with attn_norm" : " without attn_norm"));
         }

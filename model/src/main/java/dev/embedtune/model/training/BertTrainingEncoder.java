@@ -93,15 +93,18 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
         INDArray embeddings, rows, dA, dB;                 // [N, H]; dB only for training
         INDArray embeddingXHat, embeddingRstd;             // [N, H] kept only when the embedding LayerNorm trains; [N, 1]
         INDArray embeddingDrop;                            // [N, H] hidden dropout mask after the embeddings, or null
+        BertLayer.Work work;                               // shared by the layers
         final List<BertLayer.Activations> layers = new ArrayList<>();
-        boolean dropping;                                  // this pass drew dropout masks
+        final List<INDArray> checkpoints = new ArrayList<>();   // with gradient checkpointing: each layer's input
+        long[] rowSeeds;                                   // the forward's dropout seeds (null: eval mode)
 
         /**
-         * @param inference forward only: two sets of activations used by alternate layers, without
-         *                  backward buffers (about a ninth of a training pass's memory for 6 layers)
+         * @param inference forward only: two sets of activations used by alternate layers, no backward buffers
+         * @param checkpointing keep each layer's input only and recompute the layer in the backward
          */
-        Pass(BertConfig config, DataType type, long rank, boolean inference, DropoutRates rates, boolean embeddingNormTrains) {
-            super(type, inference);
+        Pass(BertConfig config, DataType type, long rank, boolean inference, boolean checkpointing, DropoutRates rates,
+                boolean embeddingNormTrains) {
+            super(type, inference, checkpointing);
             this.config = config;
             this.rank = rank;
             this.rates = rates;
@@ -118,21 +121,31 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
             embeddingXHat = !inference && embeddingNormTrains ? arena.take(n, h) : null;
             embeddingRstd = arena.take(n, 1);
             embeddingDrop = !inference && rates.hidden() > 0 ? arena.take(n, h) : null;
+            work = new BertLayer.Work(arena, n, h, config.intermediateSize(), rank, !inference,
+                    inference ? DropoutRates.NONE : rates);
             layers.clear();
-            int sets = inference ? Math.min(2, config.numHiddenLayers()) : config.numHiddenLayers();
+            checkpoints.clear();
+            int layerCount = config.numHiddenLayers();
+            // inference alternates two sets (a layer reads the previous one's output); checkpointing
+            // runs every layer from its kept input, so one set serves them all
+            int sets = checkpointing && !inference ? 1 : inference ? Math.min(2, layerCount) : layerCount;
             for (int i = 0; i < sets; i++) {
-                layers.add(new BertLayer.Activations(arena, n, h, config.intermediateSize(), config.numAttentionHeads(),
-                        rank, !inference, inference ? DropoutRates.NONE : rates));
+                layers.add(new BertLayer.Activations(arena, n, h, config.intermediateSize(), config.numAttentionHeads(), rank));
+            }
+            if (checkpointing && !inference) {
+                for (int i = 1; i < layerCount; i++) {
+                    checkpoints.add(arena.take(n, h));     // layer 0's input is the embeddings, kept anyway
+                }
             }
         }
 
         private BertLayer.Activations layer(int i) {
-            return inference ? layers.get(i % 2) : layers.get(i);
+            return layers.get(i % layers.size());
         }
 
-        /** The last layer's packed output [N, H]. */
-        INDArray packedOutput() {
-            return layers.isEmpty() ? embeddings : layer(config.numHiddenLayers() - 1).output();
+        /** Layer i's input, as the backward reads it (a checkpoint, or the activations' own reference). */
+        private INDArray checkpoint(int i) {
+            return i == 0 ? embeddings : checkpoints.get(i - 1);
         }
     }
 
@@ -165,8 +178,9 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
         TokenLayout layout = TokenLayout.of(attentionMask);
-        Pass reused = EncoderPass.reuse(reusable, Pass.class, inference, type);
-        Pass pass = reused != null ? reused : new Pass(config, type, parameters.rank(), inference, rates, embeddingNorm.trainable());
+        Pass reused = EncoderPass.reuse(reusable, Pass.class, inference, checkpointing() && !inference, type);
+        Pass pass = reused != null ? reused : new Pass(config, type, parameters.rank(), inference,
+                checkpointing() && !inference, rates, embeddingNorm.trainable());
         pass.bind(layout, config.hiddenSize());
         int n = layout.rows();
         int[] ids = new int[n], types = new int[n], positions = new int[n];
@@ -185,13 +199,16 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
         INDArray xHat = pass.embeddingXHat != null ? pass.embeddingXHat : pass.dA;
         embeddingNorm.forward(pass.embeddings, null, null, pass.rows, xHat, pass.embeddingRstd, null, pass.embeddings);
         INDArray x = pass.embeddings;
-        pass.dropping = rowSeeds != null;
-        if (pass.dropping && pass.embeddingDrop != null) {
+        if (rowSeeds != null && pass.embeddingDrop != null) {
             DropoutMask.fillRows(pass.embeddingDrop, rates.hidden(), layout, rowSeeds, BertLayer.site(-1, 0));
             x.muli(pass.embeddingDrop);
         }
+        pass.rowSeeds = rowSeeds;
         for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).forward(x, layout, pass.layer(i), rowSeeds);
+            if (i > 0 && !pass.checkpoints.isEmpty()) {
+                x = pass.checkpoint(i).assign(x);
+            }
+            layers.get(i).forward(x, layout, pass.layer(i), pass.work, rowSeeds);
             x = pass.layer(i).output();
         }
         pass.unpack(x);
@@ -210,11 +227,16 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
         INDArray d = pass.pack(dHidden, pass.dA);
         for (int i = layers.size() - 1; i >= 0; i--) {
             INDArray dx = i == 0 && !intoEmbeddings ? null : (d == pass.dA ? pass.dB : pass.dA);
-            layers.get(i).backward(d, dx, pass.layers.get(i));
+            BertLayer.Activations act = pass.layer(i);
+            if (pass.checkpointing) {
+                // the layer's forward again, from its kept input with the same seeds: the same bits
+                layers.get(i).forward(pass.checkpoint(i), pass.layout, act, pass.work, pass.rowSeeds);
+            }
+            layers.get(i).backward(d, dx, act, pass.work);
             d = dx;
         }
         if (intoEmbeddings) {
-            if (pass.dropping && pass.embeddingDrop != null) {
+            if (pass.rowSeeds != null && pass.embeddingDrop != null) {
                 d.muli(pass.embeddingDrop);
             }
             embeddingNorm.backward(pass.embeddingXHat, pass.embeddingRstd, d, null, null);

@@ -17,13 +17,15 @@ import org.nd4j.linalg.factory.Nd4j;
 abstract class EncoderPass implements TrainingEncoder.Pass {
     final Arena arena;
     final boolean inference;
+    final boolean checkpointing;                          // gradient checkpointing: layers recomputed in the backward
     TokenLayout layout;
     INDArray keyMask;                                     // [B, T] in the encoder's data type
     INDArray hidden;                                      // [B·T, H] last_hidden_state, zero at padding
 
-    EncoderPass(DataType type, boolean inference) {
+    EncoderPass(DataType type, boolean inference, boolean checkpointing) {
         this.arena = new Arena(type);
         this.inference = inference;
+        this.checkpointing = checkpointing;
     }
 
     /**
@@ -31,10 +33,11 @@ abstract class EncoderPass implements TrainingEncoder.Pass {
      * null, and {@code reusable} is closed (callers hand over a pass they no longer need, and its
      * native memory is freed at once).
      */
-    static <P extends EncoderPass> P reuse(TrainingEncoder.Pass reusable, Class<P> kind, boolean inference, DataType type) {
+    static <P extends EncoderPass> P reuse(TrainingEncoder.Pass reusable, Class<P> kind, boolean inference,
+            boolean checkpointing, DataType type) {
         if (kind.isInstance(reusable)) {
             P own = kind.cast(reusable);
-            if (own.inference == inference && own.arena.dataType() == type) {
+            if (own.inference == inference && own.checkpointing == checkpointing && own.arena.dataType() == type) {
                 return own;
             }
         }

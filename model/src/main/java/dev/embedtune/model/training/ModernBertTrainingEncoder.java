@@ -94,15 +94,21 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         private final ModernBertConfig config;
         private final long rank;
         private final ModernBertDropoutRates rates;
-        INDArray embeddings, xHatE, rstdE, xHatF, rstdF, last, dA, dB;    // [N, H] (rstd [N, 1]); dA, dB for training
+        INDArray embeddings, xHatE, rstdE, xHatF, rstdF, last, dA, dB;    // [N, H] (rstd [N, 1]); dB for training
         INDArray embeddingDrop;                           // [N, H] embedding dropout mask, or null
-        boolean dropping;                                 // this pass drew dropout masks
+        long[] rowSeeds;                                  // the forward's dropout seeds (null: eval mode)
         INDArray[] global, local;                         // RoPE {cos, sin} [T', D/2] per θ, T' ≥ the batch's length
+        ModernBertLayer.Work work;                        // shared by the layers
         final List<ModernBertLayer.Activations> layers = new ArrayList<>();
+        final List<INDArray> checkpoints = new ArrayList<>();   // with gradient checkpointing: each layer's input
 
-        /** @param inference forward only: two sets of layer activations used alternately, no backward buffers */
-        Pass(ModernBertConfig config, DataType type, long rank, boolean inference, ModernBertDropoutRates rates) {
-            super(type, inference);
+        /**
+         * @param inference forward only: two sets of layer activations used alternately, no backward buffers
+         * @param checkpointing keep each layer's input only and recompute the layer in the backward
+         */
+        Pass(ModernBertConfig config, DataType type, long rank, boolean inference, boolean checkpointing,
+                ModernBertDropoutRates rates) {
+            super(type, inference, checkpointing);
             this.config = config;
             this.rank = rank;
             this.rates = rates;
@@ -120,12 +126,31 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
             dA = arena.take(n, h);
             dB = inference ? null : arena.take(n, h);
             embeddingDrop = !inference && rates.embedding() > 0 ? arena.take(n, h) : null;
+            work = new ModernBertLayer.Work(arena, n, h, config.intermediateSize(), rank, !inference,
+                    inference ? ModernBertDropoutRates.NONE : rates);
             layers.clear();
-            int sets = inference ? Math.min(2, config.numHiddenLayers()) : config.numHiddenLayers();
+            checkpoints.clear();
+            int layerCount = config.numHiddenLayers();
+            // inference alternates two sets (a layer reads the previous one's output); checkpointing
+            // runs every layer from its kept input, so one set serves them all
+            int sets = checkpointing && !inference ? 1 : inference ? Math.min(2, layerCount) : layerCount;
             for (int i = 0; i < sets; i++) {
-                layers.add(new ModernBertLayer.Activations(arena, n, h, config.intermediateSize(), config.numAttentionHeads(),
-                        rank, !inference, inference ? ModernBertDropoutRates.NONE : rates));
+                layers.add(new ModernBertLayer.Activations(arena, n, h, config.intermediateSize(),
+                        config.numAttentionHeads(), rank));
             }
+            if (checkpointing && !inference) {
+                for (int i = 1; i < layerCount; i++) {
+                    checkpoints.add(arena.take(n, h));
+                }
+            }
+        }
+
+        ModernBertLayer.Activations layer(int i) {
+            return layers.get(i % layers.size());
+        }
+
+        INDArray checkpoint(int i) {
+            return i == 0 ? embeddings : checkpoints.get(i - 1);
         }
 
         /** RoPE tables covering positions below {@code tokens} (grown in steps of 64, kept across batches). */
@@ -135,10 +160,6 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
                 global = Rope.tables(type, length, config.headDim(), config.globalRopeTheta());
                 local = Rope.tables(type, length, config.headDim(), config.localRopeTheta());
             }
-        }
-
-        ModernBertLayer.Activations layer(int i) {
-            return inference ? layers.get(i % 2) : layers.get(i);
         }
     }
 
@@ -171,8 +192,9 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
         TokenLayout layout = TokenLayout.of(attentionMask);
-        Pass reused = EncoderPass.reuse(reusable, Pass.class, inference, type);
-        Pass pass = reused != null ? reused : new Pass(config, type, parameters.rank(), inference, rates);
+        boolean checkpointing = checkpointing() && !inference;
+        Pass reused = EncoderPass.reuse(reusable, Pass.class, inference, checkpointing, type);
+        Pass pass = reused != null ? reused : new Pass(config, type, parameters.rank(), inference, checkpointing, rates);
         pass.bind(layout, config.hiddenSize());
         pass.ropeTables(t, type);
         int n = layout.rows();
@@ -183,23 +205,30 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         pass.setKeyMask(attentionMask);
         RowGather.rows(tokenEmbeddings, ids, pass.embeddings);
         embeddingNorm.forward(pass.embeddings, pass.xHatE, pass.rstdE, pass.embeddings);
-        pass.dropping = rowSeeds != null;
-        if (pass.dropping && pass.embeddingDrop != null) {
+        pass.rowSeeds = rowSeeds;
+        if (rowSeeds != null && pass.embeddingDrop != null) {
             DropoutMask.fillRows(pass.embeddingDrop, rates.embedding(), layout, rowSeeds, BertLayer.site(-1, 0));
             pass.embeddings.muli(pass.embeddingDrop);
         }
         INDArray x = pass.embeddings;
-        int reach = config.localAttention() / 2;
         for (int i = 0; i < layers.size(); i++) {
-            boolean global = config.isGlobalLayer(i);
-            INDArray[] rope = global ? pass.global : pass.local;
-            layers.get(i).forward(x, layout, rope[0], rope[1], global ? AttentionSettings.GLOBAL : reach, pass.layer(i),
-                    rowSeeds);
+            if (i > 0 && !pass.checkpoints.isEmpty()) {
+                x = pass.checkpoint(i).assign(x);
+            }
+            forwardLayer(pass, i, x);
             x = pass.layer(i).output();
         }
         finalNorm.forward(x, pass.xHatF, pass.rstdF, pass.last);
         pass.unpack(pass.last);
         return pass;
+    }
+
+    /** Layer i's forward on x with its θ and reach, in the pass's activations for that layer. */
+    private void forwardLayer(Pass pass, int i, INDArray x) {
+        boolean global = config.isGlobalLayer(i);
+        INDArray[] rope = global ? pass.global : pass.local;
+        layers.get(i).forward(x, pass.layout, rope[0], rope[1], global ? AttentionSettings.GLOBAL : config.localAttention() / 2,
+                pass.layer(i), pass.work, pass.rowSeeds);
     }
 
     @Override
@@ -214,11 +243,14 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         INDArray d = pass.dA;
         for (int i = layers.size() - 1; i >= 0; i--) {
             INDArray dx = i == 0 && !intoEmbeddings ? null : (d == pass.dA ? pass.dB : pass.dA);
-            layers.get(i).backward(d, dx, pass.layers.get(i));
+            if (pass.checkpointing) {
+                forwardLayer(pass, i, pass.checkpoint(i));   // again, from the kept input with the same seeds: the same bits
+            }
+            layers.get(i).backward(d, dx, pass.layer(i), pass.work);
             d = dx;
         }
         if (intoEmbeddings) {
-            if (pass.dropping && pass.embeddingDrop != null) {
+            if (pass.rowSeeds != null && pass.embeddingDrop != null) {
                 d.muli(pass.embeddingDrop);
             }
             embeddingNorm.backward(pass.xHatE, pass.rstdE, d, null, null);

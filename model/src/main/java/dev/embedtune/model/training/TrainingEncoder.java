@@ -87,6 +87,17 @@ public interface TrainingEncoder {
     /** Adds the adapters' gradients for dL/d(last_hidden_state) {@code dHidden} [B·T, H] of {@code pass}. */
     void backward(Pass pass, INDArray dHidden);
 
+    /**
+     * Gradient checkpointing (Hugging Face's {@code gradient_checkpointing}): training passes keep
+     * each layer's input only, and the backward runs each layer's forward again (with the same
+     * dropout seeds) just before its backward. The gradients are the same bits; a pass's activation
+     * memory falls to about one layer's plus an [N, H] array a layer, for about one more forward of
+     * compute. Applies to passes begun after the call.
+     */
+    void setGradientCheckpointing(boolean enabled);
+
+    boolean checkpointing();
+
     ModelConfig modelConfig();
 
     DataType dataType();

@@ -38,6 +38,14 @@ class DeterminismTest {
 
     /** Hidden states and gradients of three train-mode steps, as one float array. */
     static float[] run(String architecture) {
+        return run(architecture, false, null);
+    }
+
+    /**
+     * @param checkpointing with gradient checkpointing
+     * @param passBytes receives the activation bytes of the pass of the main batch (may be null)
+     */
+    static float[] run(String architecture, boolean checkpointing, long[] passBytes) {
         ModelConfig config = architecture.equals("bert") ? BERT : TinyModernBert.CONFIG;
         Map<String, INDArray> weights = config instanceof BertConfig b ? TinyBert.weights(b, 3)
                 : TinyModernBert.weights(TinyModernBert.CONFIG, 3);
@@ -48,6 +56,7 @@ class DeterminismTest {
         LoraModel lora = new LoraModel(dropping, adapters);
         TrainingEncoder encoder = TrainingEncoder.create(config, weights, lora, BaseQuantization.parse("nf4"), DataType.FLOAT,
                 true);
+        encoder.setGradientCheckpointing(checkpointing);
         int[][][] a = config instanceof BertConfig ? TinyBert.batch(new int[] {20, 7, 13}, 20, 1)
                 : TinyModernBert.batch(new int[] {20, 7, 13}, 20, 1);
         int[][][] other = config instanceof BertConfig ? TinyBert.batch(new int[] {31, 2}, 31, 2)
@@ -64,6 +73,9 @@ class DeterminismTest {
             encoder.backward(pass, dHidden);
             encoder.gradients().values().forEach(g -> out.add(g.dup().data().asFloat()));
         }
+        if (passBytes != null) {
+            passBytes[0] = ((EncoderPass) pass).bytes();
+        }
         int n = out.stream().mapToInt(f -> f.length).sum(), at = 0;
         float[] all = new float[n];
         for (float[] f : out) {
@@ -79,6 +91,21 @@ class DeterminismTest {
             float[] first = run(architecture), second = run(architecture);
             assertTrue(first.length > 10_000, "hidden states and every gradient are compared");
             assertArrayEquals(first, second, architecture);
+        }
+    }
+
+    /**
+     * Gradient checkpointing (each layer's input kept, the layer run again in the backward) gives
+     * the same bits as keeping every activation, in less memory.
+     */
+    @Test
+    void gradientCheckpointingGivesTheSameBitsInLessMemory() {
+        for (String architecture : List.of("bert", "modernbert")) {
+            long[] full = new long[1], checkpointed = new long[1];
+            float[] plain = run(architecture, false, full), recomputed = run(architecture, true, checkpointed);
+            assertArrayEquals(plain, recomputed, architecture);
+            assertTrue(checkpointed[0] < full[0], architecture + ": " + checkpointed[0] + " bytes with checkpointing, "
+                    + full[0] + " without");
         }
     }
 
