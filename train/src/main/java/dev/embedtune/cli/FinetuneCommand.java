@@ -19,7 +19,7 @@ import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.MatryoshkaEvaluation;
 import dev.embedtune.train.eval.RetrievalTask;
 import dev.embedtune.train.trainer.BatchSamplerType;
-import dev.embedtune.train.trainer.FineTuneJob;
+import dev.embedtune.train.pipeline.FineTuneJob;
 import dev.embedtune.train.trainer.MetricsLog;
 import dev.embedtune.train.trainer.NonFiniteLossException;
 import dev.embedtune.train.trainer.SchedulerType;

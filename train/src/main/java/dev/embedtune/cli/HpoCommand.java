@@ -13,7 +13,7 @@ import dev.embedtune.train.hpo.StudyReport;
 import dev.embedtune.train.hpo.StudySpec;
 import dev.embedtune.train.hpo.TrainingObjective;
 import dev.embedtune.train.hpo.TrialRecord;
-import dev.embedtune.train.trainer.FineTuneJob;
+import dev.embedtune.train.pipeline.FineTuneJob;
 import dev.embedtune.train.trainer.TrainingArguments;
 import java.io.PrintWriter;
 import java.nio.file.Files;

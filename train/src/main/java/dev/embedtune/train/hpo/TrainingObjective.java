@@ -10,7 +10,7 @@ import dev.embedtune.train.eval.Evaluator;
 import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.MatryoshkaEvaluation;
 import dev.embedtune.train.eval.RetrievalTask;
-import dev.embedtune.train.trainer.FineTuneJob;
+import dev.embedtune.train.pipeline.FineTuneJob;
 import dev.embedtune.train.trainer.NonFiniteLossException;
 import dev.embedtune.train.trainer.StepOutcome;
 import dev.embedtune.train.trainer.TrainerListener;

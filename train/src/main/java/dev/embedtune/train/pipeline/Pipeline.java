@@ -23,7 +23,6 @@ import dev.embedtune.train.report.RunCharts;
 import dev.embedtune.train.report.RunReport;
 import dev.embedtune.train.report.TrainingHistory;
 import dev.embedtune.train.trainer.Checkpoints;
-import dev.embedtune.train.trainer.FineTuneJob;
 import dev.embedtune.train.trainer.MetricsLog;
 import dev.embedtune.train.trainer.TrainResult;
 import java.io.IOException;
@@ -244,7 +243,7 @@ public final class Pipeline {
         }
         for (Path p : entries) {
             if (RUN_FILES.matcher(p.getFileName().toString()).matches()) {
-                deleteRecursively(p);
+                AtomicFiles.deleteTree(p);
             }
         }
     }
@@ -255,14 +254,6 @@ public final class Pipeline {
         }
         try (Stream<Path> s = Files.list(dir)) {
             return s.sorted().toList();
-        }
-    }
-
-    private static void deleteRecursively(Path p) throws IOException {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
         }
     }
 

@@ -8,7 +8,6 @@ import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.mining.MiningOptions;
-import dev.embedtune.train.trainer.FineTuneJob;
 import dev.embedtune.train.trainer.TrainingArguments;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;

@@ -1,4 +1,4 @@
-package dev.embedtune.train.trainer;
+package dev.embedtune.train.pipeline;
 
 import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.lora.LoraConfig;
@@ -6,6 +6,12 @@ import dev.embedtune.model.lora.LoraMerge;
 import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.ExampleFormat;
+import dev.embedtune.train.trainer.Checkpoints;
+import dev.embedtune.train.trainer.LoraTrainingModel;
+import dev.embedtune.train.trainer.TrainResult;
+import dev.embedtune.train.trainer.Trainer;
+import dev.embedtune.train.trainer.TrainerListener;
+import dev.embedtune.train.trainer.TrainingArguments;
 import dev.embedtune.train.eval.Evaluator;
 import dev.embedtune.train.loss.AnglELoss;
 import dev.embedtune.train.loss.CachedMultipleNegativesRankingLoss;
@@ -211,7 +217,7 @@ public final class FineTuneJob {
             model.saveTrained(tmp);
             AtomicFiles.replaceDirectory(tmp, adapter);
         } finally {
-            Checkpoints.deleteRecursively(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
         Path merged = out.resolve("model");
         LoraMerge.writeMerged(settings.baseModel(), model.adapters(), merged);

@@ -1,4 +1,5 @@
-package dev.embedtune.train.trainer;
+package dev.embedtune.train.pipeline;
+import dev.embedtune.train.trainer.*;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

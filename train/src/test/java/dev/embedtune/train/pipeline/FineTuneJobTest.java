@@ -1,4 +1,4 @@
-package dev.embedtune.train.trainer;
+package dev.embedtune.train.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +17,7 @@ import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.Example;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.loss.MatryoshkaLoss;
+import dev.embedtune.train.trainer.*;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
