@@ -1,9 +1,6 @@
 package dev.embedtune.cli;
 
 import dev.embedtune.model.ModelFormatException;
-import dev.embedtune.model.lora.LoraConfig;
-import dev.embedtune.model.onnx.ModelCache;
-import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.train.data.ColumnMapping;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.DatasetFormatException;
@@ -13,8 +10,7 @@ import dev.embedtune.train.hpo.StudyReport;
 import dev.embedtune.train.hpo.StudySpec;
 import dev.embedtune.train.hpo.TrainingObjective;
 import dev.embedtune.train.hpo.TrialRecord;
-import dev.embedtune.train.pipeline.FineTuneJob;
-import dev.embedtune.train.trainer.TrainingArguments;
+import dev.embedtune.train.pipeline.RunSpec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -43,7 +39,7 @@ import picocli.CommandLine.Spec;
  *       the study is running (each file is replaced atomically).</li>
  * </ul>
  */
-@Command(name = "hpo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "hpo", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = HpoCommand.Defaults.class,
         description = {"Hyperparameter studies: run trials that fine-tune with QLoRA (random search + asynchronous successive "
                 + "halving), or re-render a study's report (--report)."})
 public final class HpoCommand implements Callable<Integer> {
@@ -77,31 +73,32 @@ public final class HpoCommand implements Callable<Integer> {
             description = "About 1/N of the split's groups validate (default: ${DEFAULT-VALUE}).")
     int validationModulus;
 
-    @Option(names = "--model", defaultValue = "builtin:all-minilm-l6-v2", paramLabel = "DIR|builtin:NAME",
-            description = "Base model when the space has no base_model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "DIR|builtin:NAME",
+            description = "Base model when the space has no model (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--config", paramLabel = "FILE.yaml",
-            description = "Training arguments every trial shares (HF keys: seed, lr_scheduler_type, warmup_ratio, …); "
-                    + "trials set learning_rate, batch size and length, and never evaluate or checkpoint mid-run.")
+            description = "A run specification every trial starts from (any key of `embedtune run --print-config`: seed, "
+                    + "lr_scheduler_type, lora_r, …); the space's values and the options given here win, and trials set their "
+                    + "own length, directory and evaluation.")
     Path config;
 
-    @Option(names = "--quantize", defaultValue = "nf4", paramLabel = "nf4|fp4|int8|none",
+    @Option(names = "--quantize", paramLabel = "nf4|fp4|int8|none",
             description = "Base weights while training (default: ${DEFAULT-VALUE}).")
     String quantize;
 
-    /** The LoRA settings of every trial; a trial's lora_rank or lora_alpha, when the space has them, replace --lora-r and --lora-alpha. */
+    /** The LoRA settings of every trial; a trial's lora_r or lora_alpha, when the space has them, replace --lora-r and --lora-alpha. */
     @Mixin
     LoraOptions lora;
 
-    @Option(names = "--loss", defaultValue = "mnrl", paramLabel = "NAME", description = "When the space has no loss (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--loss", paramLabel = "NAME", description = "When the space has no loss (default: ${DEFAULT-VALUE}).")
     String loss;
 
     @Option(names = "--matryoshka-dims", split = ",", paramLabel = "D", description = "When the space has no matryoshka_dims (default: none).")
     List<Integer> matryoshkaDims;
 
-    @Option(names = "--max-length", defaultValue = "128", paramLabel = "TOKENS", description = "Tokens per text (default: ${DEFAULT-VALUE}).")
-    int maxLength;
+    @Option(names = "--max-length", paramLabel = "TOKENS", description = "Tokens per text (default: ${DEFAULT-VALUE}).")
+    Integer maxLength;
 
     @Option(names = "--eval-dims", split = ",", paramLabel = "D",
             description = "Evaluate every trial at these Matryoshka dimensions (metric keys dim_D_…, primary sequential_score); "
@@ -113,6 +110,24 @@ public final class HpoCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    /**
+     * What every trial starts from: the run specification's defaults with no base evaluation, report,
+     * mining or Matryoshka loss (as {@code finetune}), training in {@code workDir}.
+     */
+    static RunSpec base(Path workDir) {
+        return FinetuneCommand.base(workDir);
+    }
+
+    /** The --help defaults: {@link #base}'s. */
+    static final class Defaults implements picocli.CommandLine.IDefaultValueProvider {
+        private final picocli.CommandLine.IDefaultValueProvider spec = SpecOptions.defaults(base(Path.of("work")));
+
+        @Override
+        public String defaultValue(picocli.CommandLine.Model.ArgSpec arg) throws Exception {
+            return spec.defaultValue(arg);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -165,24 +180,21 @@ public final class HpoCommand implements Callable<Integer> {
         } else {
             throw new ParameterException(spec.commandLine(), "--study " + study + " holds no study yet: pass --space FILE.yaml to create it");
         }
+        Path workDir = work != null ? work : study.resolve("work");
+        RunSpec base = base(workDir);
+        if (config != null) {
+            base = SettingsFile.readSpec(config, base, RunCommand.warnings(spec, "hpo"));
+        }
         try {
-            TrainingObjective.check(s.spec());
+            base = base.withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()), "command line",
+                    RunCommand.warnings(spec, "hpo"));
+            TrainingObjective.check(s.spec(), base, RunCommand.warnings(spec, "hpo"));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), (space != null ? space : study.resolve("study.json")) + ": " + e.getMessage(), e);
         }
-        FineTuneJob.Settings defaults;
-        TrainingArguments args;
-        Path workDir = work != null ? work : study.resolve("work");
-        try {
-            defaults = new FineTuneJob.Settings(ModelCache.resolve(model), lora.config(), BaseQuantization.parse(quantize), loss,
-                    matryoshkaDims == null ? List.of() : matryoshkaDims, maxLength, lora.modelDropout());
-            args = config == null ? TrainingArguments.builder(workDir).build() : FinetuneCommand.readArguments(config, workDir);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-        }
-        ColumnMapping mapping = columns != null ? ColumnMapping.parse(columns) : FinetuneCommand.defaultMapping(data);
+        ColumnMapping mapping = columns != null ? ColumnMapping.parse(columns) : DatasetLoader.defaultMapping(data);
         Dataset trainSplit = DatasetLoader.load(data, mapping, split);
-        TrainingObjective objective = new TrainingObjective(trainSplit, validationModulus, defaults, args,
+        TrainingObjective objective = new TrainingObjective(trainSplit, validationModulus, base,
                 evalDims == null ? List.of() : evalDims, workDir);
         out.printf("hpo: %,d examples train and %,d validate (%s); up to %d trials%n", objective.trainingPart().size(),
                 objective.validationPart().size(), trainSplit.name(), trials);

@@ -1,31 +1,35 @@
 package dev.embedtune.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.train.data.DatasetFormatException;
 import dev.embedtune.train.pipeline.Pipeline;
+import dev.embedtune.train.pipeline.RunSpec;
+import dev.embedtune.train.report.RunCharts;
 import dev.embedtune.train.trainer.NonFiniteLossException;
-import dev.embedtune.train.pipeline.PipelineConfig;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code embedtune run --config FILE.yaml}: the whole pipeline ({@link Pipeline}) from a config file. */
+/** {@code embedtune run --config FILE.yaml}: the whole pipeline ({@link Pipeline}) from a run specification file. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run the whole fine-tuning pipeline from a YAML or JSON config file: base model, data, base evaluation,"
+        description = {"Run the whole fine-tuning pipeline from a YAML or JSON run specification: base model, data, base evaluation,"
                 + " hard-negative mining, QLoRA fine-tuning, fine-tuned evaluation, report.",
-                "Keys: model, data, output_dir, dims, max_length, quantization, lora_r, lora_alpha, lora_dropout,"
-                        + " target_modules, use_rslora, lora_bias, modules_to_save, model_dropout, loss, train_split, eval_split,"
-                        + " mining {enabled, scorer, num_negatives, range_min, range_max, absolute_margin, relative_margin,"
-                        + " max_score, min_score, sampling, format}, and the trainer's arguments (Hugging Face names) at the top"
-                        + " level or under training:. Missing keys take the main job's defaults."})
+                "Every key and its default: `embedtune run --print-config`. Keys are Hugging Face TrainingArguments, PEFT"
+                        + " LoraConfig and sentence-transformers names (learning_rate, per_device_train_batch_size, lora_r,"
+                        + " target_modules, matryoshka_dims, …); missing keys take the main job's defaults."})
 public final class RunCommand implements Callable<Integer> {
 
-    @Option(names = "--config", required = true, description = "The config file (.yaml, .yml or .json)")
+    @Option(names = "--config", description = "The run specification (.yaml, .yml or .json); without it, the defaults")
     Path config;
 
     @Option(names = "--overwrite", description = "Replace an earlier run in the output directory (overwrite_output_dir)")
@@ -36,20 +40,45 @@ public final class RunCommand implements Callable<Integer> {
                     + " or from checkpoint DIR (resume_from_checkpoint)")
     String resume;
 
+    @Option(names = "--print-config", description = "Print the effective run specification (every key, as YAML) and exit")
+    boolean printConfig;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        PipelineConfig c;
+        RunSpec s;
         try {
-            c = PipelineConfig.read(config).withRunFlags(overwrite, resume);
+            RunSpec defaults = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT);
+            s = config == null ? defaults : SettingsFile.readSpec(config, defaults, warnings(spec, "run"));
+            s = s.withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()), "command line", warnings(spec, "run"));
         } catch (NoSuchFileException e) {
             return fail(spec, "run", "--config " + config + ": no such file");
         } catch (IllegalArgumentException e) {
             return fail(spec, "run", e.getMessage());
         }
-        return run(c, spec, "run");
+        if (printConfig) {
+            spec.commandLine().getOut().print(yaml(s));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        return run(s, spec, "run");
+    }
+
+    /** The record as YAML, every key, in {@link RunSpec#toTree}'s order. */
+    static String yaml(RunSpec s) throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)).enable(SerializationFeature.INDENT_OUTPUT);
+        return yaml.writeValueAsString(s.toTree());
+    }
+
+    /** Deprecation warnings as {@code embedtune COMMAND: warning: …} lines on stderr. */
+    static Consumer<String> warnings(CommandSpec spec, String command) {
+        return w -> {
+            spec.commandLine().getErr().println("embedtune " + command + ": warning: " + w);
+            spec.commandLine().getErr().flush();
+        };
     }
 
     /**
@@ -57,9 +86,9 @@ public final class RunCommand implements Callable<Integer> {
      * setting that turns out wrong once they are loaded (dims larger than the model's, no negative
      * mined) or a diverging loss is reported as one line on stderr with exit code 1, as a bad config is.
      */
-    static int run(PipelineConfig config, CommandSpec spec, String command) throws IOException {
+    static int run(RunSpec config, CommandSpec spec, String command) throws IOException {
         try {
-            Pipeline.run(config, spec.commandLine().getOut());
+            Pipeline.run(config, Pipeline.Options.defaults().withCharts(RunCharts::draw), spec.commandLine().getOut());
         } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | IllegalArgumentException e) {
             return fail(spec, command, e.getMessage());
         } catch (NoSuchFileException e) {

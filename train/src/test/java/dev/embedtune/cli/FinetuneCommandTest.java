@@ -90,11 +90,12 @@ class FinetuneCommandTest {
     @Test
     void writesAdapterAndMergedModelThatEmbedsAsTheTrainedAdapters() throws IOException {
         assertEquals(0, fullRun.exit(), fullRun.err());
-        assertTrue(fullRun.out().contains("train: 32 pair examples"), fullRun.out());
-        assertTrue(fullRun.out().contains("eval: 8 test queries against 40 passages"), fullRun.out());
+        assertTrue(fullRun.out().contains("32 pair training examples"), fullRun.out());
+        assertTrue(fullRun.out().contains("retrieval, 8 test queries against 40 passages"), fullRun.out());
+        assertTrue(fullRun.out().contains("3. base evaluation: off") && fullRun.out().contains("4. mining: off"), fullRun.out());
         assertTrue(fullRun.out().contains("trained 4 steps"), fullRun.out());
-        assertTrue(fullRun.out().contains("eval (" + full.resolve("model") + "): {") && fullRun.out().contains("\"cosine_ndcg@10\":"),
-                fullRun.out());
+        assertTrue(fullRun.out().contains("evaluating the fine-tuned model (" + full.resolve("model") + ")")
+                && fullRun.out().contains("fine-tuned metrics: {") && fullRun.out().contains("\"cosine_ndcg@10\":"), fullRun.out());
         for (String f : List.of("adapter/adapter_config.json", "adapter/adapter_model.safetensors", "model/model.safetensors",
                 "model/modules.json", "model/1_Pooling/config.json", "model/tokenizer.json", "checkpoint-2/trainer_state.json",
                 "checkpoint-4/trainer_state.json", "metrics.jsonl")) {
@@ -123,8 +124,20 @@ class FinetuneCommandTest {
     @Test
     void refusesAUsedOutputDirectoryWithoutOverwrite() {
         Run r = run(trainArgs(full));
-        assertEquals(2, r.exit());
-        assertTrue(r.err().contains("--out " + full + " is not empty") && r.err().contains("--overwrite"), r.err());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("output directory " + full + " is not empty") && r.err().contains("--overwrite")
+                && r.err().contains("--resume"), r.err());
+        // a directory of someone else's files: refused too, and --overwrite keeps them (checked in overwriteAndConfigFile)
+        Path foreign = shared.resolve("foreign");
+        try {
+            Files.createDirectories(foreign);
+            Files.writeString(foreign.resolve("thesis.tex"), "mine");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        r = run(trainArgs(foreign));
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("holds no embedtune run") && r.err().contains("none of them is deleted"), r.err());
     }
 
     /** Resuming from checkpoint-2 of an interrupted run ends where the uninterrupted run ended. */
@@ -177,7 +190,7 @@ class FinetuneCommandTest {
         Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", out.toString(),
                 "--config", config.toString(), "--lora-alpha", "6", "--overwrite", "--no-progress");
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("trained 1 steps") && r.out().contains("loss mnrl-symmetric"), r.out());
+        assertTrue(r.out().contains("trained 1 step,") && r.out().contains("fine-tuning: mnrl-symmetric"), r.out());
         assertFalse(Files.exists(out.resolve("checkpoint-99")), "the earlier run's checkpoint is gone");
         assertEquals("mine", Files.readString(out.resolve("notes.txt")), "files the trainer did not write are kept");
         JsonNode adapter = new ObjectMapper().readTree(out.resolve("adapter/adapter_config.json").toFile());
@@ -224,7 +237,7 @@ class FinetuneCommandTest {
         r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("x").toString(),
                 "--matryoshka-dims", "64,32");
         assertEquals(1, r.exit());
-        assertTrue(r.err().contains("cannot exceed the model's embedding dimension of 32"), r.err());
+        assertTrue(r.err().contains("matryoshka_dims [64, 32]: 64 exceeds the embedding dimension 32"), r.err());
         assertFalse(Files.exists(shared.resolve("x").resolve("adapter")));
     }
 
@@ -234,7 +247,7 @@ class FinetuneCommandTest {
         Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("y").toString(),
                 "--lora-bias", "some");
         assertEquals(2, r.exit());
-        assertTrue(r.err().contains("--lora-bias (lora_bias): bias must be none, all or lora_only, got 'some'"), r.err());
+        assertTrue(r.err().contains("command line: lora_bias: bias must be none, all or lora_only, got 'some'"), r.err());
         r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", shared.resolve("y").toString(),
                 "--modules-to-save", "dense", "--max-steps", "1");
         assertEquals(1, r.exit());

@@ -25,7 +25,7 @@ class MineNegativesCommandTest {
 
     @Test
     void bm25MiningOnTheJargonFile() throws Exception {
-        Path data = dev.embedtune.train.pipeline.Pipeline.shippedDataset(dir.resolve("jargon.jsonl"));
+        Path data = dev.embedtune.train.pipeline.PipelineData.shippedDataset(dir.resolve("jargon.jsonl"));
         Map<String, String> groupOfPassage = new HashMap<>();
         ObjectMapper json = new ObjectMapper();
         for (String line : Files.readAllLines(data)) {

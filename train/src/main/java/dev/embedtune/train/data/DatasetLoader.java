@@ -108,6 +108,25 @@ public final class DatasetLoader {
         }
     }
 
+    /**
+     * The mapping of a file whose columns are named after roles (anchor, positive, …), else of the
+     * shared files' query/passage(/group).
+     *
+     * @throws IllegalArgumentException naming the file and its columns when neither fits
+     */
+    public static ColumnMapping defaultMapping(Path file) {
+        List<String> names = columnNames(file);
+        if (names.contains("anchor") && names.contains("positive")) {
+            return ColumnMapping.byRoleNames(names);
+        }
+        if (names.contains("query") && names.contains("passage")) {
+            return ColumnMapping.parse("query=anchor,passage=positive" + (names.contains("group") ? ",group=group" : ""));
+        }
+        throw new IllegalArgumentException(file + ": cannot tell which columns to train on (found " + names
+                + "); name them anchor/positive or query/passage, or give a column mapping (columns: question=anchor,answer=positive;"
+                + " --columns on the command line)");
+    }
+
     /** A record's split: its own field, else the group rule, else train. */
     private static String splitOf(String field, String group) {
         if (field != null) {

@@ -1,8 +1,9 @@
 package dev.embedtune.train.hpo;
 
 import dev.embedtune.model.AtomicFiles;
-import dev.embedtune.model.lora.LoraConfig;
-import dev.embedtune.model.onnx.ModelCache;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.embedtune.train.pipeline.RunSpec;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.GroupSplit;
 import dev.embedtune.train.eval.EvaluationResult;
@@ -11,68 +12,69 @@ import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.MatryoshkaEvaluation;
 import dev.embedtune.train.eval.RetrievalTask;
 import dev.embedtune.train.pipeline.FineTuneJob;
+import dev.embedtune.train.pipeline.Pipeline;
+import dev.embedtune.train.pipeline.PipelineData;
 import dev.embedtune.train.trainer.NonFiniteLossException;
 import dev.embedtune.train.trainer.StepOutcome;
 import dev.embedtune.train.trainer.TrainerListener;
 import dev.embedtune.train.trainer.TrainingArguments;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
- * The {@link Objective} that trains: each trial fine-tunes the base model with {@link FineTuneJob}
- * on the training part of a group-aware validation split ({@link GroupSplit#validation}) of the
- * train split, and is scored by retrieval on the validation part (queries: the validation anchors;
- * corpus: every positive of the train split; relevant: same group).
- *
- * <p>The trial's settings override the defaults: {@code learning_rate}, {@code lora_rank},
- * {@code lora_alpha}, {@code batch_size}, {@code epochs}, {@code loss} (a short name such as
- * {@code mnrl} or a class name such as {@code MultipleNegativesRankingLoss}), {@code matryoshka_dims}
- * and {@code base_model} (a directory or {@code builtin:NAME}). Other names in the space are an error,
- * so a misspelt hyperparameter is never silently not searched.
+ * The {@link Objective} that trains: each trial is the study's base {@link RunSpec} with the trial's
+ * hyperparameters as overrides ({@link RunSpec#withOverrides}: a hyperparameter is a run-spec key,
+ * {@code learning_rate}, {@code lora_r}, {@code per_device_train_batch_size},
+ * {@code gradient_accumulation_steps}, {@code loss}, {@code matryoshka_dims}, {@code model}, …; the
+ * old names {@code lora_rank}, {@code batch_size}, {@code epochs} and {@code base_model} read with a
+ * warning). It fine-tunes on the training part of a group-aware validation split
+ * ({@link GroupSplit#validation}) of the train split, and is scored by retrieval on the validation
+ * part (queries: the validation anchors; corpus: every positive of the train split; relevant: same
+ * group). A name that is no run-spec key, or one a trial decides itself ({@link #TRIAL_KEYS}), is an
+ * error before any trial starts, so a misspelt hyperparameter is never silently not searched.
  *
  * <h2>Budget</h2>
  * <ul>
  *   <li>{@link Budget.Unit#STEPS}: every trial trains {@code budget.max} optimizer steps (the learning
  *       rate schedule spans them), and is evaluated and judged after {@code r} steps at each rung
- *       {@code r}. {@code epochs} may not also be searched or set: the budget decides the length.</li>
+ *       {@code r}. {@code num_train_epochs} may not also be searched or set: the budget decides the length.</li>
  *   <li>{@link Budget.Unit#EPOCHS}: every trial trains {@code budget.max} epochs and is judged after
  *       {@code ceil(r · steps per epoch)} steps at each rung of {@code r} epochs.</li>
  * </ul>
- * A trial that successive halving prunes stops at that rung; the rest are evaluated once more at the
- * end, which is their score. Nothing is checkpointed and no model is saved: each trial trains in a
+ * A trial that successive halving prunes stops at that rung (rungs evaluate the model being trained);
+ * the rest are the {@link Pipeline} run into the trial's directory, whose fine-tuned evaluation (the
+ * merged model, as a user loads it) is their score. Nothing is checkpointed: each trial trains in a
  * temporary directory under the work directory, deleted when it ends.
  */
 public final class TrainingObjective implements Objective {
 
-    /** Hyperparameter names this objective reads. */
-    public static final List<String> KNOWN = List.of(TrialSettings.LEARNING_RATE, TrialSettings.LORA_RANK,
-            TrialSettings.LORA_ALPHA, TrialSettings.BATCH_SIZE, TrialSettings.EPOCHS, TrialSettings.LOSS,
-            TrialSettings.MATRYOSHKA_DIMS, TrialSettings.BASE_MODEL);
+    /** Run-spec keys each trial sets itself, which a space may not search. */
+    public static final List<String> TRIAL_KEYS = List.of("output_dir", "data", "columns", "train_split", "eval_split",
+            "evaluator", "base_evaluation", "report", "overwrite_output_dir", "resume_from_checkpoint", "max_steps",
+            "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
+            "metric_for_best_model", "greater_is_better", "disable_tqdm", "mining");
 
     private final Dataset train;
     private final Dataset validation;
     private final Evaluator<?> evaluator;
-    private final FineTuneJob.Settings defaults;
-    private final TrainingArguments baseArgs;
+    private final RunSpec base;
     private final Path workDir;
 
     /**
      * @param trainSplit the examples of the train split, with groups; split again here into training
      *     and validation parts (about 1/{@code validationModulus} of the groups validate)
      * @param validationModulus 5 holds out about a fifth of the groups
-     * @param defaults the settings a trial does not search (base model, quantisation, targets, loss, …)
-     * @param baseArgs the trainer settings a trial does not search (seed, schedule, warm-up, …); the
-     *     output directory, evaluation, checkpointing and the length are replaced per trial
+     * @param base what a trial does not search (base model, quantisation, targets, loss, seed, schedule,
+     *     …); the output directory, evaluation, checkpointing and the length are replaced per trial
      * @param evalDims Matryoshka dimensions to evaluate at (the same for every trial, so every trial
      *     reports the same metrics), or empty for the full embedding only
      * @param workDir where trials train (each in its own temporary directory)
      */
-    public TrainingObjective(Dataset trainSplit, int validationModulus, FineTuneJob.Settings defaults, TrainingArguments baseArgs,
-            List<Integer> evalDims, Path workDir) {
+    public TrainingObjective(Dataset trainSplit, int validationModulus, RunSpec base, List<Integer> evalDims, Path workDir) {
         GroupSplit.TrainTest parts = GroupSplit.validation(trainSplit, validationModulus);
         this.train = parts.train();
         this.validation = parts.test();
@@ -80,8 +82,7 @@ public final class TrainingObjective implements Objective {
         InformationRetrievalEvaluator.Options options = InformationRetrievalEvaluator.Options.defaults();
         this.evaluator = evalDims == null || evalDims.isEmpty() ? InformationRetrievalEvaluator.of(task, options)
                 : new MatryoshkaEvaluation(evalDims, name -> InformationRetrievalEvaluator.of(task, options.withName(name)));
-        this.defaults = Objects.requireNonNull(defaults, "defaults");
-        this.baseArgs = Objects.requireNonNull(baseArgs, "baseArgs");
+        this.base = Objects.requireNonNull(base, "base");
         this.workDir = Objects.requireNonNull(workDir, "workDir");
     }
 
@@ -96,98 +97,79 @@ public final class TrainingObjective implements Objective {
     }
 
     /**
-     * Checks a study against what this objective can run, before any trial starts.
+     * Checks a study against what this objective can run, before any trial starts: every name is a
+     * run-spec key (old names warn through {@code warnings}), none is a key a trial sets itself, the
+     * length is not searched beside a steps budget, and one sampled trial reads as a run spec over
+     * {@code base} (so a value of the wrong type fails here, not in a trial).
      *
-     * @throws IllegalArgumentException naming a hyperparameter this objective does not read, or
-     *     {@code epochs} declared with a steps budget
+     * @throws IllegalArgumentException naming the hyperparameter and what is wrong with it
      */
-    public static void check(StudySpec spec) {
+    public static void check(StudySpec spec, RunSpec base, Consumer<String> warnings) {
         for (String name : spec.space().dimensions().keySet()) {
-            if (!KNOWN.contains(name)) {
-                throw new IllegalArgumentException("the search space declares " + name + ", which the training objective does not"
-                        + " read; it reads " + KNOWN);
+            String key = RunSpec.ALIASES.getOrDefault(name, name);
+            if (!RunSpec.KEYS.contains(key) && !TrainingArguments.KEYS.contains(key)) {
+                throw new IllegalArgumentException("the search space declares " + name + ", which is not a run-spec key; searchable"
+                        + " keys are those of `embedtune run --print-config` but " + TRIAL_KEYS);
+            }
+            if (TRIAL_KEYS.contains(key)) {
+                throw new IllegalArgumentException("the search space declares " + name + ", which each trial sets itself; remove it"
+                        + " (trials never set " + TRIAL_KEYS + " from the space)");
+            }
+            if (spec.budget().unit() == Budget.Unit.STEPS && key.equals("num_train_epochs")) {
+                throw new IllegalArgumentException("the budget counts steps, so each trial trains budget.max = " + spec.budget().max()
+                        + " steps and " + name + " has no effect; remove " + name + " from the space, or use budget unit epochs");
             }
         }
-        if (spec.budget().unit() == Budget.Unit.STEPS && spec.space().dimensions().containsKey(TrialSettings.EPOCHS)) {
-            throw new IllegalArgumentException("the budget counts steps, so each trial trains budget.max = " + spec.budget().max()
-                    + " steps and epochs has no effect; remove epochs from the space, or use budget unit epochs");
-        }
+        TrialSettings sample = spec.space().sample(new java.util.SplittableRandom(spec.seed()));
+        base.withOverrides(sample.toJson(), "the search space", warnings);
     }
 
     @Override
     public TrialOutcome run(TrialSettings trial, Budget budget, Reporter reporter) throws Exception {
-        for (String name : trial.values().keySet()) {
-            if (!KNOWN.contains(name)) {
-                throw new IllegalArgumentException("the training objective does not read " + name + "; it reads " + KNOWN);
-            }
-        }
-        if (budget.unit() == Budget.Unit.STEPS && trial.has(TrialSettings.EPOCHS)) {
-            throw new IllegalArgumentException("epochs cannot be set with a steps budget (each trial trains budget.max steps)");
-        }
-        if (budget.unit() == Budget.Unit.EPOCHS && trial.has(TrialSettings.EPOCHS) && trial.epochs() != budget.max()) {
-            throw new IllegalArgumentException("epochs " + trial.epochs() + " differs from the budget's max of " + budget.max()
-                    + " epochs, which is what each trial trains; drop epochs from the space or make them equal");
-        }
-        FineTuneJob.Settings settings = settingsFor(trial);
         Files.createDirectories(workDir);
         Path dir = Files.createTempDirectory(workDir, "trial-");
         try {
-            TrainingArguments args = argumentsFor(trial, budget, dir);
-            FineTuneJob job = FineTuneJob.prepare(settings, args);
-            List<Long> rungSteps = rungSteps(budget, stepsPerEpoch(args));
-            RungListener rungs = new RungListener(job, budget.rungs(), rungSteps, reporter);
+            RunSpec spec = specFor(trial, budget, dir);
+            List<Long> rungSteps = rungSteps(budget, stepsPerEpoch(spec.training()));
+            Pipeline.Options options = new Pipeline.Options(new PipelineData(train.name(), train, evaluator, "validation retrieval"),
+                    job -> new RungListener(job, budget.rungs(), rungSteps, reporter), null);
             try {
-                job.train(train, null, rungs, null);
+                return TrialOutcome.complete(Pipeline.run(spec, options, null).fineTuned());
             } catch (Pruned p) {
                 return TrialOutcome.pruned("stopped at " + p.resource + " " + budget.unit().name().toLowerCase());
             } catch (NonFiniteLossException e) {
                 return TrialOutcome.failed(e.getMessage());
             }
-            return TrialOutcome.complete(evaluator.evaluate(job.model().encoder()));
         } finally {
             AtomicFiles.deleteTree(dir);
         }
     }
 
-    /** The defaults with the trial's LoRA rank and alpha, loss, Matryoshka dims and base model. */
-    FineTuneJob.Settings settingsFor(TrialSettings trial) throws IOException {
-        FineTuneJob.Settings s = defaults;
-        LoraConfig lora = s.lora();
-        if (trial.has(TrialSettings.LORA_RANK) || trial.has(TrialSettings.LORA_ALPHA)) {
-            int r = trial.has(TrialSettings.LORA_RANK) ? trial.loraRank() : lora.r();
-            double alpha = trial.has(TrialSettings.LORA_ALPHA) ? trial.loraAlpha() : lora.alpha();
-            s = s.withLora(new LoraConfig(r, alpha, lora.dropout(), lora.targetModules(), lora.useRslora(), lora.bias(),
-                    lora.modulesToSave()));
+    /**
+     * The base spec with the trial's hyperparameters, then what every trial sets: its directory, the
+     * budget's length, no evaluation, checkpoints or progress bar.
+     */
+    RunSpec specFor(TrialSettings trial, Budget budget, Path outputDir) {
+        RunSpec spec = base.withOverrides(trial.toJson(), "trial " + trial, w -> { });
+        if (budget.unit() == Budget.Unit.EPOCHS && spec.training().maxSteps() < 0 && trialSetsEpochs(trial)
+                && spec.training().numTrainEpochs() != budget.max()) {
+            throw new IllegalArgumentException("num_train_epochs " + spec.training().numTrainEpochs() + " differs from the budget's max of "
+                    + budget.max() + " epochs, which is what each trial trains; drop it from the space or make them equal");
         }
-        if (trial.has(TrialSettings.LOSS)) {
-            s = s.withLoss(trial.loss());
+        ObjectNode fixed = JsonNodeFactory.instance.objectNode();
+        fixed.put("output_dir", outputDir.toString());
+        fixed.put("eval_steps", 0).put("save_steps", 0).put("load_best_model_at_end", false).put("disable_tqdm", true);
+        fixed.put("base_evaluation", false).put("report", false).putNull("resume_from_checkpoint").put("overwrite_output_dir", false);
+        if (budget.unit() == Budget.Unit.STEPS) {
+            fixed.put("max_steps", Math.toIntExact(budget.max()));
+        } else {
+            fixed.put("max_steps", -1).put("num_train_epochs", (double) budget.max());
         }
-        if (trial.has(TrialSettings.MATRYOSHKA_DIMS)) {
-            s = s.withMatryoshkaDims(trial.matryoshkaDims());
-        }
-        if (trial.has(TrialSettings.BASE_MODEL)) {
-            Path model = ModelCache.resolve(trial.baseModel());
-            s = s.withBaseModel(model);
-        }
-        return s;
+        return spec.withOverrides(fixed, "trial " + trial, w -> { });
     }
 
-    /** The base arguments with the trial's learning rate and batch size, the budget's length, no evaluation or checkpoints. */
-    TrainingArguments argumentsFor(TrialSettings trial, Budget budget, Path outputDir) {
-        TrainingArguments.Builder b = baseArgs.toBuilder().outputDir(outputDir).evalSteps(0).saveSteps(0)
-                .loadBestModelAtEnd(false).disableTqdm(true);
-        if (trial.has(TrialSettings.LEARNING_RATE)) {
-            b.learningRate(trial.learningRate());
-        }
-        if (trial.has(TrialSettings.BATCH_SIZE)) {
-            b.perDeviceTrainBatchSize(trial.batchSize());
-        }
-        if (budget.unit() == Budget.Unit.STEPS) {
-            b.maxSteps(Math.toIntExact(budget.max()));
-        } else {
-            b.maxSteps(-1).numTrainEpochs(budget.max());
-        }
-        return b.build();
+    private static boolean trialSetsEpochs(TrialSettings trial) {
+        return trial.values().keySet().stream().anyMatch(k -> RunSpec.ALIASES.getOrDefault(k, k).equals("num_train_epochs"));
     }
 
     /** Optimizer steps in one epoch of the training part, as the Trainer counts them. */

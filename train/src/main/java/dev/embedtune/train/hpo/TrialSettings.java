@@ -29,10 +29,20 @@ public final class TrialSettings {
     public static final String MATRYOSHKA_DIMS = "matryoshka_dims";
     public static final String BASE_MODEL = "base_model";
 
-    /** The type each known name must have in a space (other names take the type of their values). */
-    public static final Map<String, Kind> KNOWN_KINDS = Map.of(
-            LEARNING_RATE, Kind.FLOAT, LORA_RANK, Kind.INT, LORA_ALPHA, Kind.FLOAT, BATCH_SIZE, Kind.INT,
-            EPOCHS, Kind.INT, LOSS, Kind.STRING, MATRYOSHKA_DIMS, Kind.INT_LIST, BASE_MODEL, Kind.STRING);
+    public static final String LORA_R = "lora_r";
+    public static final String PER_DEVICE_TRAIN_BATCH_SIZE = "per_device_train_batch_size";
+    public static final String GRADIENT_ACCUMULATION_STEPS = "gradient_accumulation_steps";
+    public static final String MODEL = "model";
+
+    /**
+     * The type some names must have in a space (other names take the type of their values; the run
+     * specification checks them when a trial's values are applied).
+     */
+    public static final Map<String, Kind> KNOWN_KINDS = Map.ofEntries(
+            Map.entry(LEARNING_RATE, Kind.FLOAT), Map.entry(LORA_R, Kind.INT), Map.entry(LORA_RANK, Kind.INT),
+            Map.entry(LORA_ALPHA, Kind.FLOAT), Map.entry(PER_DEVICE_TRAIN_BATCH_SIZE, Kind.INT), Map.entry(BATCH_SIZE, Kind.INT),
+            Map.entry(GRADIENT_ACCUMULATION_STEPS, Kind.INT), Map.entry(EPOCHS, Kind.INT), Map.entry(LOSS, Kind.STRING),
+            Map.entry(MATRYOSHKA_DIMS, Kind.INT_LIST), Map.entry(MODEL, Kind.STRING), Map.entry(BASE_MODEL, Kind.STRING));
 
     private final Map<String, ParamValue> values;
 

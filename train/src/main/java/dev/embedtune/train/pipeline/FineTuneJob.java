@@ -56,7 +56,7 @@ import java.util.stream.Collectors;
  * the quantisation error.
  *
  * <pre>{@code
- * FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(modelDir), args);
+ * FineTuneJob job = FineTuneJob.prepare(RunSpec.defaults(outputDir), modelDir);
  * TrainResult r = job.train(trainSet, evaluator, null, null);   // or "latest" to resume
  * FineTuneJob.Saved saved = job.save();                          // <output_dir>/adapter, <output_dir>/model
  * }</pre>
@@ -70,82 +70,6 @@ public final class FineTuneJob {
             "triplet", "contrastive", "online-contrastive");
 
     /**
-     * What to train, besides the data and the {@link TrainingArguments}.
-     *
-     * @param baseModel a model directory (Hugging Face or sentence-transformers layout, BERT)
-     * @param lora the adapters' rank, alpha, dropout and targets, and which biases and LayerNorms train too
-     *     (PEFT's {@code bias} and {@code modules_to_save})
-     * @param quantization how the frozen base weights are held while training
-     * @param loss one of {@link #LOSS_NAMES}
-     * @param matryoshkaDims truncation sizes for {@link MatryoshkaLoss}, or empty for none
-     * @param maxLength tokens per text, or null for the model's {@code max_seq_length}
-     * @param modelDropout train with the model's hidden and attention dropout (config.json's
-     *     {@code hidden_dropout_prob}, {@code attention_probs_dropout_prob}), as sentence-transformers'
-     *     train mode does; false trains without them (LoRA dropout applies either way)
-     */
-    public record Settings(Path baseModel, LoraConfig lora, BaseQuantization quantization, String loss,
-            List<Integer> matryoshkaDims, Integer maxLength, boolean modelDropout) {
-
-        /**
-         * @throws IllegalArgumentException for an unknown loss or a max length below 2
-         */
-        public Settings {
-            Objects.requireNonNull(baseModel, "baseModel");
-            Objects.requireNonNull(lora, "lora");
-            Objects.requireNonNull(quantization, "quantization");
-            Objects.requireNonNull(loss, "loss");
-            matryoshkaDims = matryoshkaDims == null ? List.of() : List.copyOf(matryoshkaDims);
-            lossKind(loss);
-            if (maxLength != null && maxLength < 2) {
-                throw new IllegalArgumentException("max_length must be at least 2 (for [CLS] and [SEP]), got " + maxLength);
-            }
-        }
-
-        /** With the model's dropout on (sentence-transformers' default). */
-        public Settings(Path baseModel, LoraConfig lora, BaseQuantization quantization, String loss,
-                List<Integer> matryoshkaDims, Integer maxLength) {
-            this(baseModel, lora, quantization, loss, matryoshkaDims, maxLength, true);
-        }
-
-        /**
-         * MNRL, NF4, r 16, alpha 32, no LoRA dropout, every linear (all-linear), no Matryoshka, the
-         * model's max length, the model's own dropout on.
-         */
-        public static Settings defaults(Path baseModel) {
-            return new Settings(baseModel, new LoraConfig(16, 32, 0, List.of(LoraConfig.ALL_LINEAR), false),
-                    BaseQuantization.NF4, "mnrl", List.of(), null, true);
-        }
-
-        public Settings withBaseModel(Path v) {
-            return new Settings(v, lora, quantization, loss, matryoshkaDims, maxLength, modelDropout);
-        }
-
-        public Settings withLora(LoraConfig v) {
-            return new Settings(baseModel, v, quantization, loss, matryoshkaDims, maxLength, modelDropout);
-        }
-
-        public Settings withQuantization(BaseQuantization v) {
-            return new Settings(baseModel, lora, v, loss, matryoshkaDims, maxLength, modelDropout);
-        }
-
-        public Settings withLoss(String v) {
-            return new Settings(baseModel, lora, quantization, v, matryoshkaDims, maxLength, modelDropout);
-        }
-
-        public Settings withMatryoshkaDims(List<Integer> v) {
-            return new Settings(baseModel, lora, quantization, loss, v, maxLength, modelDropout);
-        }
-
-        public Settings withMaxLength(Integer v) {
-            return new Settings(baseModel, lora, quantization, loss, matryoshkaDims, v, modelDropout);
-        }
-
-        public Settings withModelDropout(boolean v) {
-            return new Settings(baseModel, lora, quantization, loss, matryoshkaDims, maxLength, v);
-        }
-    }
-
-    /**
      * Where {@link #save} wrote.
      *
      * @param adapterDir {@code <output_dir>/adapter}
@@ -154,33 +78,39 @@ public final class FineTuneJob {
     public record Saved(Path adapterDir, Path modelDir) {
     }
 
-    private final Settings settings;
+    private final RunSpec spec;
+    private final Path baseModel;
     private final TrainingArguments args;
     private final LoraTrainingModel model;
     private final EmbeddingLoss loss;
     private TrainResult result;
 
-    private FineTuneJob(Settings settings, TrainingArguments args, LoraTrainingModel model, EmbeddingLoss loss) {
-        this.settings = settings;
-        this.args = args;
+    private FineTuneJob(RunSpec spec, Path baseModel, LoraTrainingModel model, EmbeddingLoss loss) {
+        this.spec = spec;
+        this.baseModel = baseModel;
+        this.args = spec.training();
         this.model = model;
         this.loss = loss;
     }
 
     /**
-     * Loads the base model with fresh adapters (A from {@code args.seed()}, B zero) and builds the loss.
+     * Loads the base model with fresh adapters (A from the training seed, B zero) and builds the loss:
+     * the spec's LoRA, quantisation, loss, Matryoshka dims, mini-batch size, max length, model
+     * dropout and training arguments.
+     *
+     * @param baseModel the spec's model, resolved to a directory ({@code ModelCache.resolve})
      *
      * @throws IllegalArgumentException when the Matryoshka dimensions do not fit the model's embedding
      *     dimension, or the model is not a BERT model
      * @throws IOException when the model directory cannot be read
      */
-    public static FineTuneJob prepare(Settings settings, TrainingArguments args) throws IOException {
-        Objects.requireNonNull(args, "args");
-        LoraTrainingModel model = LoraTrainingModel.create(settings.baseModel(), settings.lora(), settings.quantization(),
-                settings.maxLength(), args.seed(), settings.modelDropout());
+    public static FineTuneJob prepare(RunSpec spec, Path baseModel) throws IOException {
+        Objects.requireNonNull(spec, "spec");
+        LoraTrainingModel model = LoraTrainingModel.create(baseModel, spec.lora(), spec.quantization(), spec.maxLength(),
+                spec.training().seed(), spec.modelDropout());
         int dimension = model.baseModel().pooling().outputDimension();
-        EmbeddingLoss loss = loss(settings.loss(), dimension, settings.matryoshkaDims());
-        return new FineTuneJob(settings, args, model, loss);
+        EmbeddingLoss loss = loss(spec.loss(), dimension, spec.matryoshkaDims(), spec.miniBatchSize());
+        return new FineTuneJob(spec, baseModel, model, loss);
     }
 
     /**
@@ -198,7 +128,7 @@ public final class FineTuneJob {
         if (result != null) {
             throw new IllegalStateException("this job has already trained; prepare a new one");
         }
-        requireFormat(settings.loss(), train);
+        requireFormat(spec.loss(), train);
         Trainer trainer = new Trainer(model, train, loss, args, evaluator, listener);
         result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
         return result;
@@ -220,7 +150,7 @@ public final class FineTuneJob {
             AtomicFiles.deleteTree(tmp);
         }
         Path merged = out.resolve("model");
-        LoraMerge.writeMerged(settings.baseModel(), model.adapters(), merged);
+        LoraMerge.writeMerged(baseModel, model.adapters(), merged);
         return new Saved(adapter, merged);
     }
 
@@ -234,8 +164,8 @@ public final class FineTuneJob {
         return loss;
     }
 
-    public Settings settings() {
-        return settings;
+    public RunSpec spec() {
+        return spec;
     }
 
     public TrainingArguments arguments() {
@@ -296,11 +226,12 @@ public final class FineTuneJob {
      * @param name one of {@link #LOSS_NAMES}, or the class name ({@code MultipleNegativesRankingLoss}, …)
      * @param dimension the model's embedding dimension
      * @param matryoshkaDims truncation sizes, each in [1, dimension], or empty
+     * @param miniBatchSize rows per GradCache mini-batch ({@code mini_batch_size}), for {@code cached-mnrl}
      */
-    public static EmbeddingLoss loss(String name, int dimension, List<Integer> matryoshkaDims) {
+    public static EmbeddingLoss loss(String name, int dimension, List<Integer> matryoshkaDims, int miniBatchSize) {
         EmbeddingLoss inner = switch (lossKind(name)) {
             case MNRL -> new MultipleNegativesRankingLoss();
-            case CACHED_MNRL -> new CachedMultipleNegativesRankingLoss();
+            case CACHED_MNRL -> new CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss.DEFAULT_SCALE, miniBatchSize);
             case MNRL_SYMMETRIC -> new MultipleNegativesSymmetricRankingLoss();
             case COSENT -> new CoSENTLoss();
             case ANGLE -> new AnglELoss();
@@ -333,6 +264,6 @@ public final class FineTuneJob {
 
     @Override
     public String toString() {
-        return "FineTuneJob" + Arrays.asList(settings, args.outputDir());
+        return "FineTuneJob" + Arrays.asList(baseModel, spec.loss(), args.outputDir());
     }
 }

@@ -51,6 +51,15 @@ public final class RunCharts {
     private RunCharts() {
     }
 
+    /**
+     * Both charts of a run, the pipeline's report charts ({@code Pipeline.Charts}): NDCG@10 per
+     * dimension, and the training curves with the largest dimension's evaluation NDCG@10.
+     */
+    public static List<Path> draw(RunReport report, TrainingHistory history, Path dir) throws IOException {
+        return List.of(ndcgPerDim(report, dir),
+                trainingCurves(history, "eval_" + RunReport.key(report.dims().get(0), "ndcg@10"), dir));
+    }
+
     /** {@value #NDCG_FILE} in {@code dir}, from the report's NDCG@10 at each dim. */
     public static Path ndcgPerDim(RunReport report, Path dir) throws IOException {
         DefaultCategoryDataset data = new DefaultCategoryDataset();

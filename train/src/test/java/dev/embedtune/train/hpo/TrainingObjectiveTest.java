@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.cli.Main;
 import dev.embedtune.train.data.GroupSplit;
+import dev.embedtune.train.pipeline.RunSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -27,6 +28,8 @@ class TrainingObjectiveTest {
     @TempDir
     Path tmp;
 
+    private static final RunSpec BASE = RunSpec.defaults(Path.of("work"));
+
     @Test
     void rungsAreStepsOrWholeEpochsOfSteps() {
         assertEquals(List.of(2L, 6L, 18L), TrainingObjective.rungSteps(new Budget(Budget.Unit.STEPS, 2, 54, 3), 7));
@@ -41,13 +44,13 @@ class TrainingObjectiveTest {
                 parameters:
                   learning_rate: {log_uniform: [1.0e-5, 1.0e-3]}
                   warmup: {choices: [0, 10]}
-                """)));
-        assertTrue(e.getMessage().contains("declares warmup, which the training objective does not read"), e.getMessage());
+                """), BASE, w -> { }));
+        assertTrue(e.getMessage().contains("declares warmup, which is not a run-spec key"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> TrainingObjective.check(ToyObjectives.spec(tmp, """
                 budget: {unit: steps, min: 1, max: 9}
                 parameters:
                   epochs: 2
-                """)));
+                """), BASE, w -> { }));
         assertTrue(e.getMessage().contains("the budget counts steps"), e.getMessage());
     }
 

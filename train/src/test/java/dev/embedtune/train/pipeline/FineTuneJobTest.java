@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.lora.LoraBias;
 import dev.embedtune.model.lora.LoraConfig;
@@ -93,8 +95,8 @@ class FineTuneJobTest {
         Dataset data = dataFor(FineTuneJob.formatsOf(loss).iterator().next(), 8);
         TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(1).perDeviceTrainBatchSize(8)
                 .learningRate(1e-2).saveSteps(0).disableTqdm(true).build();
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withLoss(loss)
-                .withLora(new LoraConfig(2, 4, 0, LoraConfig.BERT_DEFAULT_TARGETS, false)), args);
+        FineTuneJob job = Job.of(model, args).loss(loss)
+                .lora(new LoraConfig(2, 4, 0, LoraConfig.BERT_DEFAULT_TARGETS, false)).prepare();
         TrainResult r = job.train(data, null, null, null);
         assertEquals(1, r.globalStep());
         assertTrue(Double.isFinite(r.trainingLoss()), "loss " + r.trainingLoss());
@@ -120,8 +122,8 @@ class FineTuneJobTest {
         List<Double> losses = new ArrayList<>();
         TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(8).perDeviceTrainBatchSize(8)
                 .learningRate(1e-2).lrSchedulerType(SchedulerType.CONSTANT).saveSteps(0).disableTqdm(true).build();
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.parse(quantize))
-                .withLora(new LoraConfig(4, 8, 0, LoraConfig.BERT_DEFAULT_TARGETS, false)).withModelDropout(false), args);
+        FineTuneJob job = Job.of(model, args).quantization(BaseQuantization.parse(quantize))
+                .lora(new LoraConfig(4, 8, 0, LoraConfig.BERT_DEFAULT_TARGETS, false)).modelDropout(false).prepare();
         job.train(dataFor(ExampleFormat.PAIR, 8), null, new TrainerListener() {
             @Override
             public void onStepEnd(StepOutcome s) {
@@ -138,20 +140,20 @@ class FineTuneJobTest {
     @Test
     void matryoshkaDimsWrapTheLossAndAreChecked() throws IOException {
         TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(1).build();
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withMatryoshkaDims(List.of(32, 16, 8)), args);
+        FineTuneJob job = Job.of(model, args).dims(List.of(32, 16, 8)).prepare();
         assertTrue(job.loss() instanceof MatryoshkaLoss);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withMatryoshkaDims(List.of(64, 32)), args));
+                () -> Job.of(model, args).dims(List.of(64, 32)).prepare());
         assertTrue(e.getMessage().contains("cannot exceed the model's embedding dimension of 32"), e.getMessage());
     }
 
     @Test
     void unknownLossAndMismatchedDataAreRefused() throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> FineTuneJob.Settings.defaults(model).withLoss("mse"));
+                () -> Job.of(model, TrainingArguments.builder(tmp.resolve("out")).build()).loss("mse"));
         assertTrue(e.getMessage().contains("unknown loss 'mse'") && e.getMessage().contains("cached-mnrl"), e.getMessage());
         TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(1).disableTqdm(true).build();
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withLoss("cosent"), args);
+        FineTuneJob job = Job.of(model, args).loss("cosent").prepare();
         e = assertThrows(IllegalArgumentException.class, () -> job.train(dataFor(ExampleFormat.PAIR, 4), null, null, null));
         assertTrue(e.getMessage().contains("loss cosent (CoSENTLoss) trains on pair_score examples, but toy holds pair examples"),
                 e.getMessage());
@@ -168,8 +170,8 @@ class FineTuneJobTest {
         TrainingArguments args = TrainingArguments.builder(out).maxSteps(2).perDeviceTrainBatchSize(4).learningRate(1e-2)
                 .saveSteps(0).disableTqdm(true).build();
         LoraConfig lora = new LoraConfig(4, 8, 0.1, LoraConfig.BERT_DEFAULT_TARGETS, false, LoraBias.ALL, List.of("LayerNorm"));
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.NONE)
-                .withLora(lora), args);
+        FineTuneJob job = Job.of(model, args).quantization(BaseQuantization.NONE)
+                .lora(lora).prepare();
         job.train(dataFor(ExampleFormat.PAIR, 8), null, null, null);
         INDArray beta = job.model().parameters().get("embeddings.LayerNorm.bias");
         INDArray bias = job.model().parameters().get("encoder.layer.1.output.dense.bias");
@@ -196,7 +198,7 @@ class FineTuneJobTest {
         Path out = tmp.resolve("out");
         TrainingArguments args = TrainingArguments.builder(out).maxSteps(2).perDeviceTrainBatchSize(4).learningRate(1e-2)
                 .saveSteps(0).disableTqdm(true).build();
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.NONE), args);
+        FineTuneJob job = Job.of(model, args).quantization(BaseQuantization.NONE).prepare();
         job.train(dataFor(ExampleFormat.PAIR, 8), null, null, null);
         FineTuneJob.Saved saved = job.save();
         assertEquals(out.resolve("adapter"), saved.adapterDir());
@@ -233,5 +235,72 @@ class FineTuneJobTest {
             });
         }
         return new Dataset("toy", format, examples);
+    }
+
+    /**
+     * A job as these tests describe it: the trainer's arguments as given (Hugging Face's defaults), no
+     * Matryoshka loss, no stages, and the settings each test changes, read as a run specification.
+     */
+    static final class Job {
+        private final Path model;
+        private final ObjectNode tree;
+        private RunSpec spec;
+
+        private Job(Path model, ObjectNode tree) {
+            this.model = model;
+            this.tree = tree;
+            this.spec = RunSpec.fromTree(tree, "test", w -> { });
+        }
+
+        static Job of(Path model, TrainingArguments args) {
+            ObjectNode t = args.toJson();
+            t.remove("eval_strategy");
+            t.remove("save_strategy");
+            t.putArray("matryoshka_dims");
+            t.put("base_evaluation", false).put("report", false).putNull("eval_split");
+            t.putObject("mining").put("enabled", false);
+            return new Job(model, t);
+        }
+
+        private Job with(String key, com.fasterxml.jackson.databind.JsonNode value) {
+            ObjectNode t = tree.deepCopy();
+            t.set(key, value);
+            return new Job(model, t);
+        }
+
+        Job loss(String name) {
+            return with("loss", JsonNodeFactory.instance.textNode(name));
+        }
+
+        Job quantization(BaseQuantization q) {
+            return with("quantization", JsonNodeFactory.instance.textNode(q.toString()));
+        }
+
+        Job modelDropout(boolean on) {
+            return with("model_dropout", JsonNodeFactory.instance.booleanNode(on));
+        }
+
+        Job dims(List<Integer> dims) {
+            com.fasterxml.jackson.databind.node.ArrayNode a = JsonNodeFactory.instance.arrayNode();
+            dims.forEach(a::add);
+            return with("matryoshka_dims", a);
+        }
+
+        Job lora(LoraConfig lora) {
+            ObjectNode t = tree.deepCopy();
+            t.put("lora_r", lora.r()).put("lora_alpha", lora.alpha()).put("lora_dropout", lora.dropout())
+                    .put("use_rslora", lora.useRslora()).put("lora_bias", lora.bias().peftName());
+            lora.targetModules().forEach(t.putArray("target_modules")::add);
+            lora.modulesToSave().forEach(t.putArray("modules_to_save")::add);
+            return new Job(model, t);
+        }
+
+        RunSpec spec() {
+            return spec;
+        }
+
+        FineTuneJob prepare() throws IOException {
+            return FineTuneJob.prepare(spec, model);
+        }
     }
 }

@@ -63,9 +63,9 @@ class ModernBertFineTuneTest {
         List<Double> losses = new ArrayList<>();
         TrainingArguments args = TrainingArguments.builder(tmp.resolve("out")).maxSteps(6).perDeviceTrainBatchSize(8)
                 .learningRate(1e-2).lrSchedulerType(SchedulerType.CONSTANT).saveSteps(0).disableTqdm(true).build();
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model)
-                .withQuantization(BaseQuantization.parse(quantize))
-                .withLora(new LoraConfig(4, 8, 0, LoraConfig.MODERNBERT_DEFAULT_TARGETS, false)), args);
+        FineTuneJob job = FineTuneJobTest.Job.of(model, args)
+                .quantization(BaseQuantization.parse(quantize))
+                .lora(new LoraConfig(4, 8, 0, LoraConfig.MODERNBERT_DEFAULT_TARGETS, false)).prepare();
         job.train(FineTuneJobTest.dataFor(ExampleFormat.PAIR, 8), null, new TrainerListener() {
             @Override
             public void onStepEnd(StepOutcome s) {
@@ -89,7 +89,7 @@ class ModernBertFineTuneTest {
         Path out = tmp.resolve("out");
         TrainingArguments args = TrainingArguments.builder(out).maxSteps(2).perDeviceTrainBatchSize(4).learningRate(1e-2)
                 .saveSteps(0).disableTqdm(true).build();
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.NONE), args);
+        FineTuneJob job = FineTuneJobTest.Job.of(model, args).quantization(BaseQuantization.NONE).prepare();
         job.train(FineTuneJobTest.dataFor(ExampleFormat.PAIR, 8), null, null, null);
         FineTuneJob.Saved saved = job.save();
 
@@ -135,8 +135,8 @@ class ModernBertFineTuneTest {
                 .saveSteps(0).disableTqdm(true).build();
         LoraConfig lora = new LoraConfig(4, 8, 0.1, LoraConfig.MODERNBERT_DEFAULT_TARGETS, false,
                 dev.embedtune.model.lora.LoraBias.ALL, List.of("norm"));
-        FineTuneJob job = FineTuneJob.prepare(FineTuneJob.Settings.defaults(model).withQuantization(BaseQuantization.NONE)
-                .withLora(lora), args);
+        FineTuneJob job = FineTuneJobTest.Job.of(model, args).quantization(BaseQuantization.NONE)
+                .lora(lora).prepare();
         job.train(FineTuneJobTest.dataFor(ExampleFormat.PAIR, 8), null, null, null);
         var gamma = job.model().parameters().get("final_norm.weight");
         assertTrue(gamma != null && job.model().parameters().containsKey("layers.1.attn_norm.weight"),

@@ -49,6 +49,7 @@ class PipelineTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<Integer> DIMS = List.of(32, 16);
+    private static final Pipeline.Options CHARTS = Pipeline.Options.defaults().withCharts(RunCharts::draw);
 
     @BeforeAll
     static void writeModelAndData() throws IOException {
@@ -86,15 +87,17 @@ class PipelineTest {
                 """.formatted(model, data, out);
     }
 
-    private PipelineConfig read(Path out) throws IOException {
-        return PipelineConfig.read(Files.writeString(tmp.resolve("run.yaml"), config(out)));
+    /** The config above keeps the old keys dims and training:, which still read (with warnings). */
+    private RunSpec read(Path out) throws IOException {
+        return dev.embedtune.cli.SettingsFile.readSpec(Files.writeString(tmp.resolve("run.yaml"), config(out)),
+                RunSpec.defaults(RunSpec.DEFAULT_OUTPUT), w -> { });
     }
 
     @Test
     void runsEndToEndAndReportsTheNumbersOfTheSavedModels() throws IOException {
         Path out = tmp.resolve("run");
         StringWriter log = new StringWriter();
-        Pipeline.Result r = Pipeline.run(read(out), new PrintWriter(log, true));
+        Pipeline.Result r = Pipeline.run(read(out), CHARTS, new PrintWriter(log, true));
 
         // every output is there
         for (String name : List.of("report.md", "report.json", RunCharts.NDCG_FILE, RunCharts.CURVES_FILE, "metrics.jsonl",
@@ -176,10 +179,10 @@ class PipelineTest {
         // the same directory again: refused without a flag; resuming from the last checkpoint trains no
         // further step and reproduces the fine-tuned model's numbers exactly
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-                () -> Pipeline.run(read(out), new PrintWriter(new StringWriter())));
+                () -> Pipeline.run(read(out), CHARTS, new PrintWriter(new StringWriter())));
         assertTrue(refused.getMessage().contains("is not empty") && refused.getMessage().contains("--overwrite"),
                 refused.getMessage());
-        Pipeline.Result resumed = Pipeline.run(read(out).withRunFlags(false, "latest"), new PrintWriter(new StringWriter()));
+        Pipeline.Result resumed = Pipeline.run(read(out).withOverrides(new ObjectMapper().createObjectNode().put("resume_from_checkpoint", "latest"), "test", w -> { }), CHARTS, new PrintWriter(new StringWriter()));
         assertEquals(4, resumed.report().training().steps());
         assertEquals(report.fineTuned(), resumed.report().fineTuned());
     }
@@ -194,7 +197,8 @@ class PipelineTest {
 
         StringWriter o = new StringWriter(), e = new StringWriter();
         assertEquals(1, run(o, e, "run", "--config", file.toString()));
-        assertTrue(e.toString().startsWith("embedtune run: output directory " + out + " is not empty"), e.toString());
+        assertTrue(e.toString().contains("embedtune run: output directory " + out + " is not empty"), e.toString());
+        assertTrue(e.toString().contains("warning: " + file + ": 'dims' is deprecated; use 'matryoshka_dims'"), e.toString());
 
         o = new StringWriter();
         e = new StringWriter();
