@@ -8,7 +8,7 @@ import dev.embedtune.train.mining.Bm25Scorer;
 import dev.embedtune.train.mining.DenseScorer;
 import dev.embedtune.train.mining.HardNegativeMiner;
 import dev.embedtune.train.mining.MiningOptions;
-import dev.embedtune.train.mining.PairsFile;
+import dev.embedtune.train.data.DatasetLoader;
 import dev.embedtune.train.mining.Scorer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -123,7 +123,10 @@ public final class MineNegativesCommand implements Callable<Integer> {
 
     private List<HardNegativeMiner.Pair> readPairs() throws IOException {
         try {
-            return PairsFile.read(data, split);
+            if (!java.nio.file.Files.isRegularFile(data)) {
+                throw new NoSuchFileException(data.toString());
+            }
+            return HardNegativeMiner.pairs(DatasetLoader.load(data, DatasetLoader.defaultMapping(data), split));
         } catch (NoSuchFileException e) {
             throw new ParameterException(spec.commandLine(), "--data " + data + ": no such file");
         } catch (IllegalArgumentException e) {

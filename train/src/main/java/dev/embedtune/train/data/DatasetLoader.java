@@ -15,7 +15,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Reads a {@link Dataset} from JSONL ({@code .jsonl}, one object a line), CSV ({@code .csv}) or TSV
+ * The one dataset reader: training ({@code Pipeline}), evaluation ({@code RetrievalTask.read}) and
+ * mining ({@code mine-negatives}, the pipeline's mining stage) all read data files here, so they agree
+ * on the formats, the column mapping and the split rule. A record's split is its {@value #SPLIT_FIELD}
+ * field; without one, the {@link GroupSplit} rule over its group; without a group either, {@code train}
+ * (an ungrouped record is never held out by chance; give it a split field to evaluate on it). A record
+ * lacks a group when the mapped group field is absent or null (JSONL) or its cell is empty (CSV, TSV).
+ *
+ * <p>Reads a {@link Dataset} from JSONL ({@code .jsonl}, one object a line), CSV ({@code .csv}) or TSV
  * ({@code .tsv}, {@code .tab}); CSV and TSV need a header row naming the columns. Every record is
  * read through a {@link ColumnMapping}; a missing column, a non-text text field, a score that is no
  * number or a label other than 0/1 throws a {@link DatasetFormatException} naming file, line and column.
@@ -179,8 +186,12 @@ public final class DatasetLoader {
                 }
                 final long at = lineNo;
                 final JsonNode record = node;
+                String groupColumn = mapping.sourceOf(Role.GROUP);
                 examples.add(toExample(mapping, file, at, column -> {
                     JsonNode v = record.get(column);
+                    if (column.equals(groupColumn) && (v == null || v.isNull())) {
+                        return null;   // a record without a group: see the class comment
+                    }
                     if (v == null) {
                         throw missing(file, at, column, mapping, fieldNames(record));
                     }
@@ -299,6 +310,9 @@ public final class DatasetLoader {
         }
         String groupColumn = mapping.sourceOf(Role.GROUP);
         String group = groupColumn == null ? null : field.get(groupColumn);
+        if (group != null && group.isEmpty()) {
+            group = null;   // an empty CSV/TSV cell: no group
+        }
         return new Example(texts, label, group);
     }
 }

@@ -233,12 +233,9 @@ public final class Pipeline {
         out.printf("4. mining %d hard negative%s per pair (%s) …%n", m.options().numNegatives(), m.options().numNegatives() == 1 ? "" : "s",
                 m.scorer().name().toLowerCase(Locale.ROOT));
         out.flush();
-        List<HardNegativeMiner.Pair> pairs = new ArrayList<>();
+        List<HardNegativeMiner.Pair> pairs = HardNegativeMiner.pairs(train);
         Map<String, String> groupOf = new HashMap<>();
-        for (Example e : train.examples()) {
-            pairs.add(new HardNegativeMiner.Pair(e.anchor(), e.positive(), e.group()));
-            groupOf.putIfAbsent(e.anchor(), e.group());
-        }
+        pairs.forEach(p -> groupOf.putIfAbsent(p.query(), p.group()));
         // As sentence-transformers by default: the corpus is the mined split's positives, so a
         // training set never takes negatives from held-out passages.
         List<String> corpus = HardNegativeMiner.corpusWithPositives(List.of(), pairs);

@@ -40,7 +40,7 @@ public record PipelineData(String name, Dataset train, Evaluator<?> evaluator, S
         if (spec.evalSplit() == null) {
             return new PipelineData(file.toString(), train, null, null);
         }
-        RetrievalTask task = RetrievalTask.of(DatasetLoader.load(file, mapping, spec.evalSplit()), DatasetLoader.load(file, mapping, "all"));
+        RetrievalTask task = RetrievalTask.read(file, mapping, spec.evalSplit());
         return new PipelineData(file.toString(), train, retrieval(task, spec.matryoshkaDims()),
                 String.format("retrieval, %,d %s queries against %,d passages", task.queries().size(), spec.evalSplit(),
                         task.corpus().size()));
