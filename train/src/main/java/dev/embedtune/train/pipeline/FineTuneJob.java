@@ -13,21 +13,13 @@ import dev.embedtune.train.trainer.Trainer;
 import dev.embedtune.train.trainer.TrainerListener;
 import dev.embedtune.train.trainer.TrainingArguments;
 import dev.embedtune.train.eval.Evaluator;
-import dev.embedtune.train.loss.AnglELoss;
-import dev.embedtune.train.loss.CachedMultipleNegativesRankingLoss;
-import dev.embedtune.train.loss.CoSENTLoss;
-import dev.embedtune.train.loss.ContrastiveLoss;
 import dev.embedtune.train.loss.EmbeddingLoss;
+import dev.embedtune.train.loss.LossKind;
 import dev.embedtune.train.loss.MatryoshkaLoss;
-import dev.embedtune.train.loss.MultipleNegativesRankingLoss;
-import dev.embedtune.train.loss.MultipleNegativesSymmetricRankingLoss;
-import dev.embedtune.train.loss.OnlineContrastiveLoss;
-import dev.embedtune.train.loss.TripletLoss;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -64,10 +56,6 @@ import java.util.stream.Collectors;
  * <p>Not thread-safe; one job trains one model once.
  */
 public final class FineTuneJob {
-
-    /** The loss names {@link #loss} accepts (case-insensitive; class names work too). */
-    public static final List<String> LOSS_NAMES = List.of("mnrl", "cached-mnrl", "mnrl-symmetric", "cosent", "angle",
-            "triplet", "contrastive", "online-contrastive");
 
     /**
      * Where {@link #save} wrote.
@@ -179,66 +167,18 @@ public final class FineTuneJob {
 
     // ---------------------------------------------------------------- losses
 
-    /** The data formats each loss accepts. */
-    private enum LossKind {
-        MNRL(EnumSet.of(ExampleFormat.PAIR, ExampleFormat.TRIPLET, ExampleFormat.N_TUPLE), "MultipleNegativesRankingLoss"),
-        CACHED_MNRL(EnumSet.of(ExampleFormat.PAIR, ExampleFormat.TRIPLET, ExampleFormat.N_TUPLE),
-                "CachedMultipleNegativesRankingLoss"),
-        MNRL_SYMMETRIC(EnumSet.of(ExampleFormat.PAIR, ExampleFormat.TRIPLET, ExampleFormat.N_TUPLE),
-                "MultipleNegativesSymmetricRankingLoss"),
-        COSENT(EnumSet.of(ExampleFormat.PAIR_SCORE), "CoSENTLoss"),
-        ANGLE(EnumSet.of(ExampleFormat.PAIR_SCORE), "AnglELoss"),
-        TRIPLET(EnumSet.of(ExampleFormat.TRIPLET), "TripletLoss"),
-        CONTRASTIVE(EnumSet.of(ExampleFormat.PAIR_LABEL), "ContrastiveLoss"),
-        ONLINE_CONTRASTIVE(EnumSet.of(ExampleFormat.PAIR_LABEL), "OnlineContrastiveLoss");
-
-        final Set<ExampleFormat> formats;
-        final String className;
-
-        LossKind(Set<ExampleFormat> formats, String className) {
-            this.formats = formats;
-            this.className = className;
-        }
-
-        String cliName() {
-            return name().toLowerCase(Locale.ROOT).replace('_', '-');
-        }
-    }
-
-    private static LossKind lossKind(String name) {
-        String n = name.trim();
-        for (LossKind k : LossKind.values()) {
-            if (k.cliName().equalsIgnoreCase(n) || k.className.equalsIgnoreCase(n)) {
-                return k;
-            }
-        }
-        throw new IllegalArgumentException("unknown loss '" + name + "': expected one of " + String.join(", ", LOSS_NAMES)
-                + " (or the sentence-transformers class name, e.g. MultipleNegativesRankingLoss)");
-    }
-
     /**
-     * The loss named {@code name} with sentence-transformers' default parameters, wrapped in
-     * {@link MatryoshkaLoss} over {@code matryoshkaDims} (weights 1, all dims every step) unless empty.
+     * The loss named {@code name} ({@link LossKind}) with sentence-transformers' default parameters,
+     * wrapped in {@link MatryoshkaLoss} over {@code matryoshkaDims} (weights 1, all dims every step)
+     * unless empty. A loss that wants GradCache says so itself ({@link EmbeddingLoss#gradCacheMiniBatchSize}).
      *
-     * <p>{@code cached-mnrl} gives MNRL's value and gradients; {@link LoraTrainingModel} runs it the
-     * GradCache way, keeping activations of one mini-batch (32 rows) at a time.
-     *
-     * @param name one of {@link #LOSS_NAMES}, or the class name ({@code MultipleNegativesRankingLoss}, …)
+     * @param name a {@link LossKind} name, or the class name ({@code MultipleNegativesRankingLoss}, …)
      * @param dimension the model's embedding dimension
      * @param matryoshkaDims truncation sizes, each in [1, dimension], or empty
      * @param miniBatchSize rows per GradCache mini-batch ({@code mini_batch_size}), for {@code cached-mnrl}
      */
     public static EmbeddingLoss loss(String name, int dimension, List<Integer> matryoshkaDims, int miniBatchSize) {
-        EmbeddingLoss inner = switch (lossKind(name)) {
-            case MNRL -> new MultipleNegativesRankingLoss();
-            case CACHED_MNRL -> new CachedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss.DEFAULT_SCALE, miniBatchSize);
-            case MNRL_SYMMETRIC -> new MultipleNegativesSymmetricRankingLoss();
-            case COSENT -> new CoSENTLoss();
-            case ANGLE -> new AnglELoss();
-            case TRIPLET -> new TripletLoss();
-            case CONTRASTIVE -> new ContrastiveLoss();
-            case ONLINE_CONTRASTIVE -> new OnlineContrastiveLoss();
-        };
+        EmbeddingLoss inner = LossKind.parse(name).create(miniBatchSize);
         if (matryoshkaDims == null || matryoshkaDims.isEmpty()) {
             return inner;
         }
@@ -247,20 +187,19 @@ public final class FineTuneJob {
 
     /** The dataset formats {@code loss} trains on. */
     public static Set<ExampleFormat> formatsOf(String loss) {
-        return EnumSet.copyOf(lossKind(loss).formats);
+        return LossKind.parse(loss).formats();
     }
 
     private static void requireFormat(String lossName, Dataset data) {
-        LossKind kind = lossKind(lossName);
-        if (!kind.formats.contains(data.format())) {
-            throw new IllegalArgumentException("loss " + kind.cliName() + " (" + kind.className + ") trains on "
-                    + kind.formats.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(" or "))
+        LossKind kind = LossKind.parse(lossName);
+        if (!kind.formats().contains(data.format())) {
+            throw new IllegalArgumentException("loss " + kind.cliName() + " (" + kind.className() + ") trains on "
+                    + kind.formats().stream().map(f -> f.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(" or "))
                     + " examples, but " + data.name() + " holds " + data.format().name().toLowerCase(Locale.ROOT)
                     + " examples; map the columns accordingly (e.g. a score column for cosent/angle, a 0/1 label for the"
                     + " contrastive losses, a negative for triplet)");
         }
     }
-
 
     @Override
     public String toString() {
