@@ -4,7 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.TextEncoder;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.onnx.ModelCache;
+import dev.embedtune.train.data.ColumnMapping;
+import dev.embedtune.train.data.Dataset;
+import dev.embedtune.train.data.DatasetLoader;
 import dev.embedtune.train.eval.EvaluationResult;
+import dev.embedtune.train.eval.Evaluator;
+import dev.embedtune.train.eval.EvaluatorKind;
 import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.MatryoshkaEvaluation;
 import dev.embedtune.train.eval.RetrievalTask;
@@ -25,7 +30,9 @@ import picocli.CommandLine.Spec;
  * Matryoshka dimension, plus {@code sequential_score}, their mean NDCG).
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Print retrieval metrics (NDCG@10, MRR@10, MAP@100, accuracy/precision/recall@k) as JSON.")
+        description = "Print a model's metrics on a data file as JSON: retrieval (NDCG@10, MRR@10, MAP@100, …), binary"
+                + " classification (accuracy, F1, AP), triplet accuracy or similarity correlation, chosen from the data's roles"
+                + " or by --evaluator.")
 public final class EvaluateCommand implements Callable<Integer> {
 
     /** Loads the embedding model of a model directory; the seam between the CLI and the embedding API. */
@@ -38,8 +45,19 @@ public final class EvaluateCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--data", required = true, paramLabel = "FILE.jsonl",
-            description = "JSONL with id, query, passage, group (and split).")
+            description = "JSONL, CSV or TSV (e.g. id, query, passage, group, split).")
     Path data;
+
+    @Option(names = "--columns", paramLabel = "SRC=ROLE,…",
+            description = "Which column plays which role (anchor, positive, negative, score, label, group); default: columns named"
+                    + " after roles, else query/passage(/group).")
+    String columns;
+
+    @Option(names = "--evaluator", paramLabel = "NAME",
+            description = "retrieval, binary-classification, triplet or similarity (default: from the data's roles: retrieval for"
+                    + " anchor/positive[/group], binary-classification for 0/1-labelled pairs, triplet for anchor/positive/negative,"
+                    + " similarity for scored pairs).")
+    String evaluator;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "SPLIT",
             description = "Whose queries to evaluate: test, train or all (default: ${DEFAULT-VALUE}).")
@@ -69,13 +87,20 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RetrievalTask task = RetrievalTask.fromJsonl(data, split);
-        InformationRetrievalEvaluator.Options base = InformationRetrievalEvaluator.Options.defaults().withBatchSize(batchSize);
-        TextEncoder encoder = loader.load(model);
-        EvaluationResult result = dims == null || dims.isEmpty()
-                ? InformationRetrievalEvaluator.of(task, base).evaluate(encoder)
-                : new MatryoshkaEvaluation(dims, name -> InformationRetrievalEvaluator.of(task, base.withName(name)))
-                        .evaluate(encoder);
+        ColumnMapping mapping = columns != null ? ColumnMapping.parse(columns) : DatasetLoader.defaultMapping(data);
+        Dataset evaluated = DatasetLoader.load(data, mapping, split);
+        EvaluatorKind kind = evaluator != null ? EvaluatorKind.parse(evaluator) : EvaluatorKind.forFormat(evaluated.format());
+        Evaluator<?> chosen;
+        if (kind == EvaluatorKind.RETRIEVAL) {
+            // the retrieval evaluator's own batch size: --batch-size texts per model call
+            RetrievalTask task = RetrievalTask.of(evaluated, DatasetLoader.load(data, mapping, "all"));
+            InformationRetrievalEvaluator.Options base = InformationRetrievalEvaluator.Options.defaults().withBatchSize(batchSize);
+            chosen = dims == null || dims.isEmpty() ? InformationRetrievalEvaluator.of(task, base)
+                    : new MatryoshkaEvaluation(dims, name -> InformationRetrievalEvaluator.of(task, base.withName(name)));
+        } else {
+            chosen = kind.create(evaluated, evaluated, dims == null ? List.of() : dims);
+        }
+        EvaluationResult result = chosen.evaluate(loader.load(model));
         PrintWriter out = spec.commandLine().getOut();
         out.println(new ObjectMapper().writeValueAsString(result.metrics()));
         out.flush();

@@ -112,32 +112,11 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     // ---------------------------------------------------------------- model and loss
 
-    @Option(names = "--quantize", paramLabel = "nf4|fp4|int8|none",
-            description = "How the frozen base weights are held while training (default: ${DEFAULT-VALUE}).")
-    String quantize;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Mixin
     LoraOptions lora;
-
-    @Option(names = "--loss", paramLabel = "NAME",
-            description = "mnrl, cached-mnrl, mnrl-symmetric, cosent, angle, triplet, contrastive or online-contrastive "
-                    + "(default: ${DEFAULT-VALUE}).")
-    String loss;
-
-    @Option(names = "--matryoshka-dims", split = ",", paramLabel = "D",
-            description = "Wrap the loss in MatryoshkaLoss over these dimensions, e.g. 384,256,128,64 (default: none).")
-    List<Integer> matryoshkaDims;
-
-    @Option(names = "--mini-batch-size", paramLabel = "N",
-            description = "mini_batch_size: rows per GradCache mini-batch of cached-mnrl (default: ${DEFAULT-VALUE}).")
-    Integer miniBatchSize;
-
-    @Option(names = "--drop-last", description = "dataloader_drop_last: drop each epoch's last incomplete batch.")
-    boolean dropLast;
-
-    @Option(names = "--max-length", paramLabel = "TOKENS",
-            description = "Tokens per text (default: ${DEFAULT-VALUE}).")
-    Integer maxLength;
 
     // ---------------------------------------------------------------- trainer (TrainingArguments)
 
@@ -201,6 +180,9 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--batch-sampler", paramLabel = "NAME",
             description = "batch_sampler or no_duplicates (default: ${DEFAULT-VALUE}).")
     String batchSampler;
+
+    @Option(names = "--drop-last", description = "dataloader_drop_last: drop each epoch's last incomplete batch.")
+    boolean dropLast;
 
     @Option(names = "--no-progress", description = "No progress bar on stderr (disable_tqdm).")
     boolean noProgress;

@@ -5,11 +5,11 @@ import dev.embedtune.train.data.ColumnMapping;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.DatasetFormatException;
 import dev.embedtune.train.data.DatasetLoader;
-import dev.embedtune.train.hpo.Study;
-import dev.embedtune.train.hpo.StudyReport;
-import dev.embedtune.train.hpo.StudySpec;
-import dev.embedtune.train.hpo.TrainingObjective;
-import dev.embedtune.train.hpo.TrialRecord;
+import dev.embedtune.app.hpo.Study;
+import dev.embedtune.app.hpo.StudyReport;
+import dev.embedtune.app.hpo.StudySpec;
+import dev.embedtune.app.hpo.TrainingObjective;
+import dev.embedtune.app.hpo.TrialRecord;
 import dev.embedtune.train.pipeline.RunSpec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -83,22 +83,13 @@ public final class HpoCommand implements Callable<Integer> {
                     + "own length, directory and evaluation.")
     Path config;
 
-    @Option(names = "--quantize", paramLabel = "nf4|fp4|int8|none",
-            description = "Base weights while training (default: ${DEFAULT-VALUE}).")
-    String quantize;
-
     /** The LoRA settings of every trial; a trial's lora_r or lora_alpha, when the space has them, replace --lora-r and --lora-alpha. */
     @Mixin
     LoraOptions lora;
 
-    @Option(names = "--loss", paramLabel = "NAME", description = "When the space has no loss (default: ${DEFAULT-VALUE}).")
-    String loss;
-
-    @Option(names = "--matryoshka-dims", split = ",", paramLabel = "D", description = "When the space has no matryoshka_dims (default: none).")
-    List<Integer> matryoshkaDims;
-
-    @Option(names = "--max-length", paramLabel = "TOKENS", description = "Tokens per text (default: ${DEFAULT-VALUE}).")
-    Integer maxLength;
+    /** Model and loss settings of every trial; the space's loss or matryoshka_dims, when it has them, win. */
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--eval-dims", split = ",", paramLabel = "D",
             description = "Evaluate every trial at these Matryoshka dimensions (metric keys dim_D_…, primary sequential_score); "

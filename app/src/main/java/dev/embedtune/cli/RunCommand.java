@@ -8,7 +8,7 @@ import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.train.data.DatasetFormatException;
 import dev.embedtune.train.pipeline.Pipeline;
 import dev.embedtune.train.pipeline.RunSpec;
-import dev.embedtune.train.report.RunCharts;
+import dev.embedtune.app.report.RunCharts;
 import dev.embedtune.train.trainer.NonFiniteLossException;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;

@@ -142,7 +142,7 @@ class CliEndToEndTest {
         assertEquals("nf4", settings.get("quantization").asText());
         assertEquals(16, settings.get("lora_r").asInt());
         assertEquals(128, settings.get("max_length").asInt());
-        assertEquals("no_duplicates", settings.get("training").get("batch_sampler").asText());
+        assertEquals("no_duplicates", settings.get("batch_sampler").asText(), "the training arguments sit at the top level");
         assertTrue(Files.isRegularFile(out.resolve("model/model.safetensors")) && Files.isRegularFile(out.resolve("report.md")));
         assertTrue(o.toString().contains("NDCG@10") && o.toString().contains(out.resolve("report.md").toString()), o.toString());
     }

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.embedtune.train.eval.EvaluationResult;
-import dev.embedtune.train.hpo.Reporter;
-import dev.embedtune.train.hpo.Study;
-import dev.embedtune.train.hpo.StudySpec;
-import dev.embedtune.train.hpo.TrialOutcome;
-import dev.embedtune.train.hpo.TrialRecord;
+import dev.embedtune.app.hpo.Reporter;
+import dev.embedtune.app.hpo.Study;
+import dev.embedtune.app.hpo.StudySpec;
+import dev.embedtune.app.hpo.TrialOutcome;
+import dev.embedtune.app.hpo.TrialRecord;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

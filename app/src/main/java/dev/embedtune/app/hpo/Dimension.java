@@ -1,12 +1,12 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.embedtune.train.hpo.ParamValue.FloatValue;
-import dev.embedtune.train.hpo.ParamValue.IntListValue;
-import dev.embedtune.train.hpo.ParamValue.IntValue;
-import dev.embedtune.train.hpo.ParamValue.StringValue;
+import dev.embedtune.app.hpo.ParamValue.FloatValue;
+import dev.embedtune.app.hpo.ParamValue.IntListValue;
+import dev.embedtune.app.hpo.ParamValue.IntValue;
+import dev.embedtune.app.hpo.ParamValue.StringValue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

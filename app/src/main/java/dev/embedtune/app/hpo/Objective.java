@@ -1,4 +1,4 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 /**
  * One trial's work: train with the sampled settings and evaluate on the validation split. This is

@@ -1,9 +1,9 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 import dev.embedtune.model.AtomicFiles;
-import dev.embedtune.train.hpo.Dimension.Choice;
-import dev.embedtune.train.hpo.ParamValue.FloatValue;
-import dev.embedtune.train.hpo.ParamValue.IntValue;
+import dev.embedtune.app.hpo.Dimension.Choice;
+import dev.embedtune.app.hpo.ParamValue.FloatValue;
+import dev.embedtune.app.hpo.ParamValue.IntValue;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.geom.Ellipse2D;

@@ -1,4 +1,4 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 import dev.embedtune.train.eval.EvaluationResult;
 

@@ -1,4 +1,4 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 /**
  * A search-space or study file that cannot be read: names the file, the field path

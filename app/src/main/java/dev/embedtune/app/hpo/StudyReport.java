@@ -1,10 +1,10 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.AtomicFiles;
-import dev.embedtune.train.hpo.Dimension.Tied;
+import dev.embedtune.app.hpo.Dimension.Tied;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

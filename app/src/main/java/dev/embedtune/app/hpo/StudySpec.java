@@ -1,14 +1,10 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
@@ -74,18 +70,19 @@ public record StudySpec(SearchSpace space, Budget budget, String metric, long se
         return o;
     }
 
-    /** Reads a space file (YAML or JSON by extension). */
+    /**
+     * Reads a space file (YAML or JSON by extension) through the one settings-file reader.
+     *
+     * @throws IllegalArgumentException naming the file and line when it does not parse
+     */
     public static StudySpec read(Path file) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        ObjectMapper mapper = name.endsWith(".yaml") || name.endsWith(".yml") ? new ObjectMapper(new YAMLFactory()) : SearchSpace.JSON;
         JsonNode root;
         try {
-            root = mapper.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "search-space file not found");
-        } catch (JsonProcessingException e) {
-            throw new SpaceFormatException(file.toString(), "(file)", "not valid " + (mapper == SearchSpace.JSON ? "JSON" : "YAML")
-                    + ": " + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr());
+            root = dev.embedtune.cli.SettingsFile.readTree(file, "search-space file");
+        } catch (IllegalArgumentException e) {
+            String prefix = file + ": ";
+            String problem = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            throw new SpaceFormatException(file.toString(), "(file)", problem);
         }
         return fromJson(root, file.toString());
     }

@@ -1,4 +1,4 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 import dev.embedtune.model.AtomicFiles;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -8,6 +8,7 @@ import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.GroupSplit;
 import dev.embedtune.train.eval.EvaluationResult;
 import dev.embedtune.train.eval.Evaluator;
+import dev.embedtune.train.eval.EvaluatorKind;
 import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.MatryoshkaEvaluation;
 import dev.embedtune.train.eval.RetrievalTask;
@@ -131,7 +132,7 @@ public final class TrainingObjective implements Objective {
         try {
             RunSpec spec = specFor(trial, budget, dir);
             List<Long> rungSteps = rungSteps(budget, stepsPerEpoch(spec.training()));
-            Pipeline.Options options = new Pipeline.Options(new PipelineData(train.name(), train, evaluator, "validation retrieval"),
+            Pipeline.Options options = new Pipeline.Options(new PipelineData(train.name(), train, evaluator, EvaluatorKind.RETRIEVAL, "validation retrieval"),
                     job -> new RungListener(job, budget.rungs(), rungSteps, reporter), null);
             try {
                 return TrialOutcome.complete(Pipeline.run(spec, options, null).fineTuned());

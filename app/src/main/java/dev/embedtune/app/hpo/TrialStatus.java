@@ -1,4 +1,4 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 /** How a finished trial ended. */
 public enum TrialStatus {

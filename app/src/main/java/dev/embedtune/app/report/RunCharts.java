@@ -1,6 +1,9 @@
-package dev.embedtune.train.report;
+package dev.embedtune.app.report;
 
 import dev.embedtune.model.AtomicFiles;
+import dev.embedtune.train.report.ReportWriter;
+import dev.embedtune.train.report.RunReport;
+import dev.embedtune.train.report.TrainingHistory;
 import dev.embedtune.train.report.TrainingHistory.Point;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -40,6 +43,12 @@ import org.jfree.data.xy.XYSeriesCollection;
 public final class RunCharts {
 
     public static final String NDCG_FILE = "ndcg_per_dim.png";
+
+    /** {@value #NDCG_FILE} for retrieval, else {@code <metric>_per_dim.png} (e.g. {@code accuracy_per_dim.png}). */
+    public static String perDimFile(RunReport report) {
+        String m = report.headline();
+        return m.equals("cosine_ndcg@10") ? NDCG_FILE : m.replace("cosine_", "").replaceAll("[^A-Za-z0-9]+", "_") + "_per_dim.png";
+    }
     public static final String CURVES_FILE = "training_curves.png";
     public static final int WIDTH = 800;
     public static final int HEIGHT = 500;
@@ -55,19 +64,25 @@ public final class RunCharts {
      * Both charts of a run, the pipeline's report charts ({@code Pipeline.Charts}): NDCG@10 per
      * dimension, and the training curves with the largest dimension's evaluation NDCG@10.
      */
-    public static List<Path> draw(RunReport report, TrainingHistory history, Path dir) throws IOException {
-        return List.of(ndcgPerDim(report, dir),
-                trainingCurves(history, "eval_" + RunReport.key(report.dims().get(0), "ndcg@10"), dir));
+    public static List<ReportWriter.Chart> draw(RunReport report, TrainingHistory history, Path dir) throws IOException {
+        return List.of(new ReportWriter.Chart(ndcgPerDim(report, dir), ReportWriter.title(report.headline())
+                        + " per dimension, base vs fine-tuned"),
+                new ReportWriter.Chart(trainingCurves(history, "eval_" + RunReport.key(report.dims().get(0), report.headline()), dir),
+                        "Training loss and evaluation over steps"));
     }
 
-    /** {@value #NDCG_FILE} in {@code dir}, from the report's NDCG@10 at each dim. */
+    /**
+     * The report's headline metric at each dim ({@link RunReport#headline}: NDCG@10 for retrieval,
+     * accuracy for binary classification and triplets, Spearman for similarity), in {@link #perDimFile}.
+     */
     public static Path ndcgPerDim(RunReport report, Path dir) throws IOException {
+        String m = report.headline();
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         for (int d : report.dims()) {
-            data.addValue(report.base(d, "ndcg@10"), "base", Integer.toString(d));
+            data.addValue(report.base(d, m), "base", Integer.toString(d));
         }
         for (int d : report.dims()) {
-            data.addValue(report.fineTuned(d, "ndcg@10"), "fine-tuned", Integer.toString(d));
+            data.addValue(report.fineTuned(d, m), "fine-tuned", Integer.toString(d));
         }
         BarRenderer bars = new BarRenderer();
         bars.setBarPainter(new StandardBarPainter());
@@ -77,17 +92,18 @@ public final class RunCharts {
         bars.setItemMargin(0.05);
         bars.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.000")));
         bars.setDefaultItemLabelsVisible(true);
-        NumberAxis score = new NumberAxis("NDCG@10 (cosine)");
+        NumberAxis score = new NumberAxis(ReportWriter.title(m) + " (cosine)");
         // Room above the tallest bar for its label; NDCG never exceeds 1.
         double max = 0;
         for (int d : report.dims()) {
-            max = Math.max(max, Math.max(report.base(d, "ndcg@10"), report.fineTuned(d, "ndcg@10")));
+            max = Math.max(max, Math.max(report.base(d, m), report.fineTuned(d, m)));
         }
         score.setRange(0, Math.min(1.0, max * 1.12 + 0.02));
         CategoryPlot plot = new CategoryPlot(data, new CategoryAxis("Matryoshka dimension"), score, bars);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart("NDCG@10 per dimension: base vs fine-tuned", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        Path file = dir.resolve(NDCG_FILE);
+        JFreeChart chart = new JFreeChart(ReportWriter.title(m) + " per dimension: base vs fine-tuned", JFreeChart.DEFAULT_TITLE_FONT,
+                plot, true);
+        Path file = dir.resolve(perDimFile(report));
         write(chart, file);
         return file;
     }

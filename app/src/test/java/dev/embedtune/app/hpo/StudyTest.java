@@ -1,4 +1,4 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.embedtune.train.hpo.ToyObjectives.Score;
+import dev.embedtune.app.hpo.ToyObjectives.Score;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
-import dev.embedtune.train.hpo.ToyObjectives.Score;
+import dev.embedtune.app.hpo.ToyObjectives.Score;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;

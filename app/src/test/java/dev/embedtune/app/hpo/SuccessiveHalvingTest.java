@@ -1,11 +1,11 @@
-package dev.embedtune.train.hpo;
+package dev.embedtune.app.hpo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.embedtune.train.hpo.Reporter.Verdict;
-import dev.embedtune.train.hpo.ToyObjectives.Score;
+import dev.embedtune.app.hpo.Reporter.Verdict;
+import dev.embedtune.app.hpo.ToyObjectives.Score;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -13,7 +13,7 @@ import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.MatryoshkaEvaluation;
 import dev.embedtune.train.eval.RetrievalTask;
 import dev.embedtune.train.report.ReportWriter;
-import dev.embedtune.train.report.RunCharts;
+import dev.embedtune.app.report.RunCharts;
 import dev.embedtune.train.report.RunReport;
 import dev.embedtune.train.trainer.TinyModelDir;
 import java.awt.image.BufferedImage;
@@ -125,7 +125,7 @@ class PipelineTest {
         Map<String, Double> baseMetrics = evaluation.evaluate(base).metrics();
         Map<String, Double> tunedMetrics = evaluation.evaluate(tuned).metrics();
         for (int d : DIMS) {
-            for (String m : RunReport.TABLE_METRICS) {
+            for (String m : RunReport.RETRIEVAL_METRICS) {
                 String k = RunReport.key(d, m);
                 assertEquals(baseMetrics.get(k), report.base().get(k), k);
                 assertEquals(tunedMetrics.get(k), report.fineTuned().get(k), k);
@@ -168,8 +168,8 @@ class PipelineTest {
 
         // report.md shows the report's numbers; the printed table and paths
         String md = Files.readString(out.resolve("report.md"));
-        double b = report.base(32, "ndcg@10");
-        double f = report.fineTuned(32, "ndcg@10");
+        double b = report.base(32, "cosine_ndcg@10");
+        double f = report.fineTuned(32, "cosine_ndcg@10");
         assertTrue(md.contains(String.format(Locale.ROOT, "| 32 | %.4f | %.4f | %+.4f |", b, f, f - b)), md);
         String printed = log.toString();
         assertTrue(printed.contains(String.format(Locale.ROOT, "%.4f → %.4f (%+.4f)", b, f, f - b)), printed);

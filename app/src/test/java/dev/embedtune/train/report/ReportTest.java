@@ -1,5 +1,6 @@
 package dev.embedtune.train.report;
 
+import dev.embedtune.app.report.RunCharts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -50,7 +51,7 @@ class ReportTest {
         timings.put("import", 1.25);
         timings.put("mining", 2.5);
         timings.put("training", 100.0);
-        return new RunReport("builtin:all-minilm-l6-v2", "jargon.jsonl", settings, List.of(384, 64),
+        return new RunReport("builtin:all-minilm-l6-v2", "jargon.jsonl", settings, "retrieval", RunReport.RETRIEVAL_METRICS, List.of(384, 64),
                 metrics(0.5, 0.25, 0.75, 0.125, 0.375),
                 metrics(0.5625, 0.375, 0.625, 0.1875, 0.5),
                 timings, new RunReport.Training(55, 1.0, 1749, 1749, 0.875, 0.5, 99.5));
@@ -136,7 +137,8 @@ class ReportTest {
         assertEquals(RunCharts.NDCG_FILE, bars.getFileName().toString());
         assertEquals(RunCharts.CURVES_FILE, curves.getFileName().toString());
 
-        String md = Files.readString(ReportWriter.write(r, tmp).markdown());
+        String md = Files.readString(ReportWriter.write(r, tmp, List.of(new ReportWriter.Chart(bars, "NDCG@10 per dimension"),
+                new ReportWriter.Chart(curves, "Training curves"))).markdown());
         assertTrue(md.contains("](ndcg_per_dim.png)"), md);
         assertTrue(md.contains("](training_curves.png)"), md);
 
@@ -164,7 +166,7 @@ class ReportTest {
         Map<String, Double> partial = new LinkedHashMap<>(r.fineTuned());
         partial.remove("dim_64_cosine_map@100");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RunReport(r.model(), r.dataset(),
-                r.settings(), r.dims(), r.base(), partial, r.timings(), r.training()));
+                r.settings(), r.evaluator(), r.tableMetrics(), r.dims(), r.base(), partial, r.timings(), r.training()));
         assertTrue(e.getMessage().contains("fine-tuned metrics lack dim_64_cosine_map@100"), e.getMessage());
     }
 

@@ -84,16 +84,7 @@ public final class DatasetLoader {
                     if (line.isBlank()) {
                         continue;
                     }
-                    JsonNode node;
-                    try {
-                        node = JSON.readTree(line);
-                    } catch (JsonProcessingException e) {
-                        throw new DatasetFormatException(file, lineNo, "not valid JSON: " + e.getOriginalMessage());
-                    }
-                    if (node == null || !node.isObject()) {
-                        throw new DatasetFormatException(file, lineNo, "expected a JSON object");
-                    }
-                    return fieldNames(node);
+                    return fieldNames(jsonRecord(file, lineNo, line));
                 }
                 throw new DatasetFormatException(file, "empty file; expected one JSON object a line");
             }
@@ -174,16 +165,7 @@ public final class DatasetLoader {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode node;
-                try {
-                    node = JSON.readTree(line);
-                } catch (JsonProcessingException e) {
-                    throw new DatasetFormatException(file, lineNo, "not valid JSON: " + e.getOriginalMessage());
-                }
-                if (node == null || !node.isObject()) {
-                    throw new DatasetFormatException(file, lineNo, "expected a JSON object, found "
-                            + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT)));
-                }
+                JsonNode node = jsonRecord(file, lineNo, line);
                 final long at = lineNo;
                 final JsonNode record = node;
                 String groupColumn = mapping.sourceOf(Role.GROUP);
@@ -214,6 +196,21 @@ public final class DatasetLoader {
             }
         }
         return filtered(file, mapping, examples, splits, keep);
+    }
+
+    /** One JSONL line as an object, or an error naming file and line. */
+    private static JsonNode jsonRecord(Path file, long lineNo, String line) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new DatasetFormatException(file, lineNo, "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new DatasetFormatException(file, lineNo, "expected a JSON object, found "
+                    + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT)));
+        }
+        return node;
     }
 
     private static List<String> fieldNames(JsonNode record) {

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 public final class OutputDirectory {
 
     /** The names a run writes into its output directory (temporary ones too): what an overwrite deletes. */
-    public static final Pattern RUN_FILES = Pattern.compile("metrics\\.jsonl|report\\.(json|md)|ndcg_per_dim\\.png"
+    public static final Pattern RUN_FILES = Pattern.compile("metrics\\.jsonl|report\\.(json|md)|\\w+_per_dim\\.png"
             + "|training_curves\\.png|adapter|model|final(\\.tmp)?|data|checkpoint-\\d+(\\.tmp)?|\\.(adapter|model|final)\\..+"
             + "|\\..+\\.tmp");
 

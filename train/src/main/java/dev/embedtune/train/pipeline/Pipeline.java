@@ -11,6 +11,7 @@ import dev.embedtune.train.data.Example;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.eval.EvaluationResult;
 import dev.embedtune.train.eval.Evaluator;
+import dev.embedtune.train.eval.EvaluatorKind;
 import dev.embedtune.train.mining.Bm25Scorer;
 import dev.embedtune.train.mining.DenseScorer;
 import dev.embedtune.train.mining.HardNegativeMiner;
@@ -62,8 +63,8 @@ public final class Pipeline {
     /** Draws a run's charts into its directory (the application's business: it needs a charting library). */
     @FunctionalInterface
     public interface Charts {
-        /** @return the files written */
-        List<Path> draw(RunReport report, TrainingHistory history, Path dir) throws IOException;
+        /** @return the charts written, with their titles for report.md */
+        List<ReportWriter.Chart> draw(RunReport report, TrainingHistory history, Path dir) throws IOException;
     }
 
     /**
@@ -195,12 +196,15 @@ public final class Pipeline {
                 throw new IOException(metricsLog + ": no closing line with train_runtime and epoch; the trainer's log is incomplete");
             }
             List<Integer> dims = spec.matryoshkaDims().isEmpty() ? List.of(dimension) : spec.matryoshkaDims();
-            report = new RunReport(spec.model(), data.name(), settingsOf(spec), dims, baseResult.metrics(),
+            EvaluatorKind kind = data.kind() != null ? data.kind() : EvaluatorKind.RETRIEVAL;
+            report = new RunReport(spec.model(), data.name(), settingsOf(spec), kind.cliName(), kind.tableMetrics(), dims,
+                    baseResult.metrics(),
                     tunedResult.metrics(), timings, new RunReport.Training(trained.globalStep(),
                             history.finalEpoch(), mined.dataset().size(), mined.negatives(),
                             trained.trainingLoss(), history.finalLoss(), trained.runtimeSeconds()));
-            charts = options.charts() == null ? List.of() : options.charts().draw(report, history, outDir);
-            files = ReportWriter.write(report, outDir);
+            List<ReportWriter.Chart> drawn = options.charts() == null ? List.of() : options.charts().draw(report, history, outDir);
+            charts = drawn.stream().map(ReportWriter.Chart::file).toList();
+            files = ReportWriter.write(report, outDir, drawn);
         }
         Result result = new Result(spec, baseResult, tunedResult, trained, saved, report, files, charts, metricsLog);
         printSummary(result, out);
@@ -298,15 +302,18 @@ public final class Pipeline {
         return String.format(Locale.ROOT, "%s %.4f", r.primaryMetric(), r.primaryScore());
     }
 
-    /** The short table (NDCG@10, MRR@10, Recall@10 per dim, base → fine-tuned) and the paths. */
+    /** The short table (the first three table metrics per dim, base → fine-tuned) and the paths. */
     static void printSummary(Result r, PrintWriter out) {
         RunReport report = r.report();
         if (report != null) {
-            out.println("7. results (base → fine-tuned, cosine):");
-            out.println("   dim   NDCG@10                    MRR@10                     Recall@10");
+            List<String> shown = report.tableMetrics().subList(0, Math.min(3, report.tableMetrics().size()));
+            out.println("7. results, " + report.evaluator() + " (base → fine-tuned, cosine):");
+            StringBuilder header = new StringBuilder("   dim  ");
+            shown.forEach(m -> header.append(String.format(Locale.ROOT, " %-27s", ReportWriter.title(m))));
+            out.println(header.toString().stripTrailing());
             for (int d : report.dims()) {
                 StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "   %-5d", d));
-                for (String m : List.of("ndcg@10", "mrr@10", "recall@10")) {
+                for (String m : shown) {
                     double b = report.base(d, m);
                     double f = report.fineTuned(d, m);
                     row.append(String.format(Locale.ROOT, " %.4f → %.4f (%+.4f)  ", b, f, f - b));

@@ -230,6 +230,9 @@ public record RunSpec(String model, Path data, String columns, String trainSplit
                     + " overwriting deletes the checkpoints a resume needs");
         }
         FineTuneJob.formatsOf(loss);   // rejects an unknown loss name
+        if (evaluator != null) {
+            dev.embedtune.train.eval.EvaluatorKind.parse(evaluator);   // rejects an unknown evaluator name
+        }
     }
 
     /** The output directory, the trainer's {@code output_dir}. */
