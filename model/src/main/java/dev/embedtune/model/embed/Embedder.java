@@ -126,24 +126,10 @@ public final class Embedder implements TextEncoder {
 
     /** Embeds texts with {@code prompt} put before each (null or "" for none). */
     public float[][] encode(List<String> texts, String prompt) {
-        float[][] out = new float[texts.size()][];
         String p = prompt == null ? "" : prompt;
         int promptLength = p.isEmpty() ? 0 : tokenizer.encode(p).ids().length - 1;   // [CLS] + prompt, as ST counts it
-        Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
-        // Longest first, as sentence-transformers sorts, so that each batch pads little.
-        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
-        for (int start = 0; start < order.length; start += options.batchSize()) {
-            int end = Math.min(order.length, start + options.batchSize());
-            List<String> batch = new ArrayList<>(end - start);
-            for (int k = start; k < end; k++) {
-                batch.add(p + texts.get(order[k]));
-            }
-            float[][] vectors = embedBatch(batch, promptLength);
-            for (int k = start; k < end; k++) {
-                out[order[k]] = vectors[k - start];
-            }
-        }
-        return out;
+        List<String> prompted = p.isEmpty() ? texts : texts.stream().map(t -> p + t).toList();
+        return SortedBatches.encode(prompted, options.batchSize(), batch -> embedBatch(batch, promptLength));
     }
 
     /**

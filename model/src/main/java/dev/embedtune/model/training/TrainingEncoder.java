@@ -33,10 +33,14 @@ public interface TrainingEncoder {
         void close();
     }
 
-    /** The training encoder of {@code config}'s architecture, without the model's own dropout. */
+    /**
+     * The training encoder of {@code config}'s architecture with the model's own dropout in train-mode
+     * forwards: every overload that does not say defaults to dropout on, as sentence-transformers trains
+     * (and as the encoders' constructors do); eval-mode forwards never drop.
+     */
     static TrainingEncoder create(ModelConfig config, Map<String, INDArray> weights, LoraModel lora,
             BaseQuantization base, DataType type) {
-        return create(config, weights, lora, base, type, false);
+        return create(config, weights, lora, base, type, true);
     }
 
     /**
