@@ -46,9 +46,15 @@ final class ExportFixtures {
 
     /** Hidden 32, 2 layers, 4 heads, intermediate 64, 512 positions; mean pooling + Normalize. */
     static Path tinyBert(Path dir, long seed) throws IOException {
+        return tinyBert(dir, seed, PoolingConfig.of(PoolingConfig.Mode.MEAN, 32), true, null);
+    }
+
+    /** The same with another Pooling module, with or without Normalize, with a Matryoshka truncate_dim or none. */
+    static Path tinyBert(Path dir, long seed, PoolingConfig pooling, boolean normalize, Integer truncateDim)
+            throws IOException {
         ObjectNode tok = tokenizer();
         BertConfig c = new BertConfig(vocab(tok).size(), 32, 2, 4, 64, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0);
-        return write(dir, c, tok, PoolingConfig.of(PoolingConfig.Mode.MEAN, 32), seed);
+        return write(dir, c, tok, pooling, normalize, truncateDim, seed);
     }
 
     /**
@@ -60,11 +66,11 @@ final class ExportFixtures {
         ObjectNode tok = tokenizer();
         ModernBertConfig c = new ModernBertConfig(vocab(tok).size(), 32, 48, 3, 4, "gelu", 512, 0.02, 1e-5, biases,
                 0, 102, 101, 101, 102, 160000, biases, 0, 2, 8, 10000, 0, biases, 0);
-        return write(dir, c, tok, PoolingConfig.of(PoolingConfig.Mode.MEAN, 32), seed);
+        return write(dir, c, tok, PoolingConfig.of(PoolingConfig.Mode.MEAN, 32), true, null, seed);
     }
 
-    private static Path write(Path dir, ModelConfig config, ObjectNode tok, PoolingConfig pooling, long seed)
-            throws IOException {
+    private static Path write(Path dir, ModelConfig config, ObjectNode tok, PoolingConfig pooling, boolean normalize,
+            Integer truncateDim, long seed) throws IOException {
         Random random = new Random(seed);
         SafetensorsWriter weights = new SafetensorsWriter().metadata("format", "pt");
         EncoderWeights.shapes(config).forEach((name, shape) -> {
@@ -83,8 +89,8 @@ final class ExportFixtures {
                 Map.of("do_lower_case", true, "tokenizer_class", "BertTokenizer", "model_max_length", 512),
                 Map.of("cls_token", "[CLS]", "sep_token", "[SEP]", "pad_token", "[PAD]", "unk_token", "[UNK]",
                         "mask_token", "[MASK]"),
-                vocab(tok), pooling, true, new SentenceBertConfig(MAX_SEQ_LENGTH, false),
-                SentenceTransformersConfig.DEFAULT), weights);
+                vocab(tok), pooling, normalize, new SentenceBertConfig(MAX_SEQ_LENGTH, false),
+                new SentenceTransformersConfig(Map.of(), null, "cosine", truncateDim)), weights);
         return dir;
     }
 

@@ -59,14 +59,21 @@ final class OrtRunner implements AutoCloseable {
     }
 
     /**
-     * Embeds {@code texts} in batches of {@code batch} (in the given order, so other companions and
-     * other padding than the Embedder's): {sentence_embedding or null, pooled last_hidden_state}.
+     * Embeds {@code texts} in batches of {@code batch} by ascending token count (so other companions
+     * and other padding than the Embedder's, which sorts longest first): {sentence_embedding or null,
+     * last_hidden_state pooled here}, in input order.
      */
     float[][][] embed(List<String> texts, Tokenizer tok, int batch, PoolingConfig.Mode pooling, boolean normalize)
             throws OrtException {
+        int[] lengths = texts.stream().mapToInt(t -> tok.encode(t).ids().length).toArray();
+        Integer[] order = java.util.stream.IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
+        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> lengths[i]));
         float[][] graph = null, pooled = new float[texts.size()][];
-        for (int start = 0; start < texts.size(); start += batch) {
-            List<String> part = texts.subList(start, Math.min(texts.size(), start + batch));
+        for (int start = 0; start < order.length; start += batch) {
+            List<String> part = new java.util.ArrayList<>();
+            for (int k = start; k < Math.min(order.length, start + batch); k++) {
+                part.add(texts.get(order[k]));
+            }
             BatchEncoding b = tok.encodeBatch(part);
             Map<String, Object> out = run(b);
             float[][][] hidden = (float[][][]) out.get(OnnxExporter.LAST_HIDDEN_STATE);
@@ -75,9 +82,9 @@ final class OrtRunner implements AutoCloseable {
                 graph = new float[texts.size()][];
             }
             for (int i = 0; i < part.size(); i++) {
-                pooled[start + i] = pool(hidden[i], b.attentionMask()[i], pooling, normalize);
+                pooled[order[start + i]] = pool(hidden[i], b.attentionMask()[i], pooling, normalize);
                 if (sentence != null) {
-                    graph[start + i] = sentence[i];
+                    graph[order[start + i]] = sentence[i];
                 }
             }
         }
