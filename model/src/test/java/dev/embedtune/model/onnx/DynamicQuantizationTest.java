@@ -32,9 +32,9 @@ class DynamicQuantizationTest {
     }
 
     @Test
-    void quantisesWeightsAndTablesAsQuantizeDynamicDoes() {
+    void perTensorAsQuantizeDynamicDoes() {
         GraphBuilder g = graph();
-        assertEquals(2, DynamicQuantization.apply(g));
+        assertEquals(2, DynamicQuantization.apply(g, false));
         assertFalse(g.initializers.containsKey("w") || g.initializers.containsKey("table"), "float copies removed");
         GraphBuilder.Tensor w = g.initializers.get("w_quantized");
         assertEquals(GraphBuilder.INT8, w.dataType());
@@ -51,6 +51,18 @@ class DynamicQuantizationTest {
 
         assertEquals(List.of("DynamicQuantizeLinear", "MatMulInteger", "Cast", "Mul", "Mul", "Identity", "Gather",
                 "DequantizeLinear", "Identity"), g.nodes.stream().map(GraphBuilder.Node::opType).toList());
+    }
+
+    @Test
+    void perChannelAsQuantizeDynamicDoesWithPerChannelTrue() {
+        GraphBuilder g = graph();
+        assertEquals(2, DynamicQuantization.apply(g));
+        // column 0 {−0.5, 127/64, −1}: scale 1/64; column 1 {0.25, 0, 0.5078125}: scale 2·0.5078125/254,
+        // so 0.25 / scale = 62.52… → 63 and 0.5078125 → 127
+        assertArrayEquals(new byte[] {-32, 63, 127, 0, -64, 127}, g.initializers.get("w_quantized").bytes());
+        assertArrayEquals(new float[] {1f / 64, (float) (2 * 0.5078125 / 254)}, g.initializers.get("w_scale").floats());
+        assertArrayEquals(new long[] {2}, g.initializers.get("w_scale").dims());
+        assertArrayEquals(new byte[] {0, 0}, g.initializers.get("w_zero_point").bytes());
     }
 
     @Test
@@ -74,13 +86,15 @@ class DynamicQuantizationTest {
             for (int i = 0; i < 3; i++) {
                 xq[i] = (int) Math.max(0, Math.min(255, Math.rint(x[i] / xs) + xzp));
             }
+            // MatMulInteger with a per-column weight scale (the default, per_channel=True)
             byte[] wq = g.initializers.get("w_quantized").bytes();
+            float[] ws = g.initializers.get("w_scale").floats();
             for (int c = 0; c < 2; c++) {
                 int acc = 0;
                 for (int i = 0; i < 3; i++) {
                     acc += (xq[i] - xzp) * wq[i * 2 + c];
                 }
-                assertEquals(acc * (xs * (1f / 64)), y[0][c], 1e-6f, "y[" + c + "]");
+                assertEquals(acc * (xs * ws[c]), y[0][c], 1e-6f, "y[" + c + "]");
             }
             // DequantizeLinear: (q − 85) · scale, rows 1 then 0
             float es = (float) (3.0 / 255);
