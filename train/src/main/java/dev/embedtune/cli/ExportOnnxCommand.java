@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
         description = {"Export a model directory (or LoRA adapters, merged into their base) to ONNX: model.onnx with inputs "
                 + "input_ids, attention_mask (and token_type_ids for BERT), int64 [batch_size, sequence_length], output "
                 + "last_hidden_state (and sentence_embedding with --pooling-in-graph), beside tokenizer.json and the "
-                + "sentence-transformers files. Loads in ONNX Runtime, langchain4j's OnnxEmbeddingModel, DJL, "
-                + "and sentence-transformers (backend=\"onnx\")."})
+                + "sentence-transformers files, for ONNX Runtime, langchain4j's OnnxEmbeddingModel and other "
+                + "stacks that take an ONNX model and tokenizer.json."})
 public final class ExportOnnxCommand implements Callable<Integer> {
 
     @Spec

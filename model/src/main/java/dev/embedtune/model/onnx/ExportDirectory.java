@@ -19,8 +19,8 @@ import java.util.stream.Stream;
 /**
  * The directory an export writes: {@code model.onnx}, the model's tokenizer and config files, and
  * sentence-transformers' module files in the layout {@code SentenceTransformer.save} writes (the
- * Transformer module at the root, so that {@code SentenceTransformer(dir, backend="onnx")} finds
- * {@code model.onnx} there), plus {@value #MARKER}, which says how the graph was made and marks the
+ * Transformer module at the root, where sentence-transformers' ONNX backend looks for
+ * {@code model.onnx} first), plus {@value #MARKER}, which says how the graph was made and marks the
  * directory as one embedtune may replace. Weight files are not copied: the ONNX file holds the weights.
  */
 final class ExportDirectory {

@@ -20,8 +20,8 @@ import java.util.Map;
 
 /**
  * {@code embedtune export-onnx}: a model directory, or LoRA adapters merged into their base, as an
- * ONNX model that the JVM serving stacks load (ONNX Runtime, langchain4j's OnnxEmbeddingModel, DJL,
- * Vespa, OpenSearch), written beside the model's tokenizer.json and sentence-transformers files.
+ * ONNX model plus tokenizer.json, which is what JVM serving stacks take (tested: ONNX Runtime and
+ * langchain4j's OnnxEmbeddingModel), written beside the model's sentence-transformers files.
  *
  * <p>The graph, as Hugging Face optimum exports a feature-extraction model:
  * <pre>
@@ -70,8 +70,8 @@ public final class OnnxExporter {
      */
     public record Options(int opset, boolean poolingInGraph, Quantization quantization, boolean overwrite, Path base) {
         /**
-         * Opset 17: LayerNormalization as one operator, torch.onnx.export's default, and read by
-         * every ONNX Runtime since 1.14 (so by the older runtimes Vespa, OpenSearch or DJL may ship).
+         * Opset 17: the first with LayerNormalization as one operator, and read by every ONNX Runtime
+         * since 1.14 (so by the older runtimes that serving stacks may ship).
          */
         public static final int DEFAULT_OPSET = 17;
         public static final Options DEFAULT = new Options(DEFAULT_OPSET, false, Quantization.NONE, false, null);
