@@ -1,7 +1,6 @@
 package dev.embedtune.model.onnx;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,10 +33,6 @@ final class GraphBuilder {
 
         static Tensor ofBytes(int dataType, byte[] data, long... dims) {
             return new Tensor(dataType, dims, null, null, data);
-        }
-
-        long numel() {
-            return Arrays.stream(dims).reduce(1, Math::multiplyExact);
         }
     }
 
