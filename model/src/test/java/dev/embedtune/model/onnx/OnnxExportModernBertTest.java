@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A tiny random ModernBERT (TinyModernBert's shape: 3 layers, global, local with a ±4-token sliding
  * window, global; RoPE with both thetas; GeGLU), with and without biases, exported and run by ONNX
- * Runtime in padded batches of texts up to 256 tokens: equal to the Embedder within 1e-5 (max abs of
+ * Runtime in padded batches of 300 real texts up to 256 tokens: equal to the Embedder within 1e-5 (max abs of
  * the normalised mean-pooled vectors, from sentence_embedding and from last_hidden_state pooled here).
  */
 class OnnxExportModernBertTest {
@@ -31,7 +31,7 @@ class OnnxExportModernBertTest {
 
     @BeforeAll
     static void texts() throws Exception {
-        texts = ExportFixtures.jargonTexts(1000, ExportFixtures.MAX_SEQ_LENGTH);
+        texts = ExportFixtures.jargonTexts(300, ExportFixtures.MAX_SEQ_LENGTH);
     }
 
     @ParameterizedTest
@@ -48,7 +48,7 @@ class OnnxExportModernBertTest {
             assertEquals(Set.of("input_ids", "attention_mask"), ort.inputNames(), "ModernBERT has no token_type_ids");
             float[][][] out = ort.embed(texts, tok, 7, PoolingConfig.Mode.MEAN, true);
             double inGraph = OrtRunner.maxAbsDiff(out[0], expected), pooledHere = OrtRunner.maxAbsDiff(out[1], expected);
-            System.out.printf("tiny ModernBERT (biases %s), 1,000 texts: max |ORT - Embedder| sentence_embedding %.3g, "
+            System.out.printf("tiny ModernBERT (biases %s), 300 texts: max |ORT - Embedder| sentence_embedding %.3g, "
                     + "last_hidden_state pooled %.3g%n", biases, inGraph, pooledHere);
             assertTrue(inGraph <= TOLERANCE, "sentence_embedding: " + inGraph);
             assertTrue(pooledHere <= TOLERANCE, "last_hidden_state pooled: " + pooledHere);
