@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code embedtune} command line. */
 @Command(name = "embedtune", mixinStandardHelpOptions = true, version = "embedtune 0.1.0",
         description = "Fine-tune text-embedding models on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, MainJobCommand.class, ImportOnnxCommand.class,
+        subcommands = {CommandLine.HelpCommand.class, MainJobCommand.class, ImportOnnxCommand.class, ExportOnnxCommand.class,
                 RunCommand.class, EmbedCommand.class, EvaluateCommand.class, FinetuneCommand.class, MineNegativesCommand.class,
                 TokenizeCommand.class, HpoCommand.class})
 public final class Main implements Runnable {

@@ -155,9 +155,16 @@ public final class OnnxBertImporter {
         throw new OnnxFormatException("cannot find the attention score scaling (scores / √head_dim), so the number of heads is unknown");
     }
 
-    /** LayerNorm is decomposed: variance (ReduceMean) + eps, then Sqrt. Takes the first such eps. */
+    /**
+     * LayerNorm's eps: the epsilon of a LayerNormalization node, or where LayerNorm is decomposed,
+     * the constant added to the variance (ReduceMean) before Sqrt. Takes the first found.
+     */
     private static double inferLayerNormEps(OnnxGraph graph, Map<String, OnnxGraph.Node> producer) {
         for (OnnxGraph.Node n : graph.nodes()) {
+            OnnxGraph.Tensor epsilon = n.tensorAttributes().get("epsilon");
+            if (n.opType().equals("LayerNormalization") && epsilon != null) {   // opset 17+ keeps LayerNorm whole
+                return Double.parseDouble(Float.toString(epsilon.data()[0]));
+            }
             if (n.opType().equals("Add") && n.inputs().size() == 2) {
                 OnnxGraph.Node left = producer.get(n.inputs().get(0));
                 Float c = scalar(graph, producer, n.inputs().get(1));

@@ -20,9 +20,9 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
     }
 
     /**
-     * A TensorProto with its data as floats (FLOAT, DOUBLE, INT32, INT64 converted).
+     * A TensorProto with its data as floats (FLOAT, DOUBLE, INT32, INT64, INT8, UINT8 converted).
      *
-     * @param dataType onnx.proto's TensorProto.DataType (1 FLOAT, 6 INT32, 7 INT64, 11 DOUBLE)
+     * @param dataType onnx.proto's TensorProto.DataType (1 FLOAT, 2 UINT8, 3 INT8, 6 INT32, 7 INT64, 11 DOUBLE)
      */
     public record Tensor(String name, long[] dims, int dataType, float[] data) {
         public long numel() {
@@ -34,7 +34,7 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
         }
     }
 
-    static final int FLOAT = 1, INT32 = 6, INT64 = 7, DOUBLE = 11;
+    static final int FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6, INT64 = 7, DOUBLE = 11;
 
     /** Parses ModelProto bytes. */
     public static OnnxGraph parse(ByteBuffer modelBytes) throws OnnxFormatException {
@@ -159,10 +159,11 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
         float[] data = new float[(int) numel];
         if (raw != null) {
             int size = switch (dataType) {
+                case UINT8, INT8 -> 1;
                 case FLOAT, INT32 -> 4;
                 case INT64, DOUBLE -> 8;
                 default -> throw new OnnxFormatException("tensor " + name + " has data type " + dataType
-                        + "; the importer reads FLOAT, DOUBLE, INT32 and INT64");
+                        + "; the importer reads FLOAT, DOUBLE, INT32, INT64, INT8 and UINT8");
             };
             if ((long) raw.remaining() != numel * size) {
                 throw new OnnxFormatException("tensor " + name + " has " + raw.remaining() + " raw bytes, expected "
@@ -173,6 +174,8 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
                 data[k] = switch (dataType) {
                     case FLOAT -> raw.getFloat();
                     case INT32 -> raw.getInt();
+                    case UINT8 -> raw.get() & 0xFF;
+                    case INT8 -> raw.get();
                     case INT64 -> raw.getLong();
                     default -> (float) raw.getDouble();
                 };
