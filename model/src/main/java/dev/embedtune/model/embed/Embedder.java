@@ -101,6 +101,7 @@ public final class Embedder implements TextEncoder {
         }
         int max = Math.min(maxLength != null ? maxLength : md.sentenceBert().maxSeqLength(),
                 md.config().maxPositionEmbeddings());
+        dev.embedtune.model.st.TokenizerFit.check(md, tok);
         return tok.withTruncation(Truncation.of(max)).withPadding(Padding.longest());
     }
 
