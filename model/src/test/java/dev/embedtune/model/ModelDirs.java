@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.safetensors.Safetensors;
+import dev.embedtune.model.safetensors.SafetensorsFile;
+import dev.embedtune.model.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /** Copies of the built-in models to break on purpose in tests. */
@@ -51,5 +54,18 @@ public final class ModelDirs {
         ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
         edit.accept(root);
         Files.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+    }
+
+    /** Rewrites model.safetensors of {@code dir} with {@code tensor}'s values changed by {@code edit}. */
+    public static void editTensor(Path dir, String tensor, UnaryOperator<float[]> edit) throws IOException {
+        Path file = dir.resolve(Safetensors.SINGLE);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (String name : f.names()) {
+                float[] values = f.getFloats(name);
+                w.addFloats(name, name.equals(tensor) ? edit.apply(values) : values, f.info(name).shape());
+            }
+        }
+        w.write(file);
     }
 }

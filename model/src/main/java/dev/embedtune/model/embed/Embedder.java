@@ -140,7 +140,7 @@ public final class Embedder implements TextEncoder {
                 out[order[k]] = vectors[k - start];
             }
         }
-        return out;
+        return dev.embedtune.model.FiniteValues.requireFiniteEmbeddings(out, texts);
     }
 
     /**

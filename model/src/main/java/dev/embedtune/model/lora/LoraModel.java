@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.EncoderWeights;
+import dev.embedtune.model.FiniteValues;
 import dev.embedtune.model.config.ModelConfig;
 import dev.embedtune.model.safetensors.SafetensorsFile;
 import dev.embedtune.model.safetensors.SafetensorsWriter;
@@ -212,7 +213,7 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
             throw new ModelFormatException(file, "adapter tensor '" + key + "' has shape " + java.util.Arrays.toString(found)
                     + ", expected " + java.util.Arrays.toString(expected));
         }
-        return Nd4j.createFromArray(f.getFloats(key)).reshape(expected);
+        return Nd4j.createFromArray(FiniteValues.requireFinite(f.getFloats(key), file, key)).reshape(expected);
     }
 
     /** The base weights with every adapter merged in (W + scale · B · A) and the trained base tensors in place. */
