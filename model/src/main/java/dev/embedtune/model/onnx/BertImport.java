@@ -48,6 +48,10 @@ public final class BertImport {
             if (!Files.isRegularFile(p)) {
                 throw new ModelFormatException(p, "no such file");
             }
+            if (Files.size(p) > Integer.MAX_VALUE - 8) {
+                throw new ModelFormatException(p, "is " + Files.size(p) + " bytes; the importer reads files up to 2 GiB "
+                        + "(larger ONNX exports keep their weights in external data files, which it does not read)");
+            }
         }
         return write(Files.readAllBytes(onnx), onnx.toString(), Files.readAllBytes(tokenizerJson),
                 tokenizerJson.toString(), options, outputDir);
