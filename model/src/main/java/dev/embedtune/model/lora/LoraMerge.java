@@ -32,7 +32,7 @@ public final class LoraMerge {
         Map<String, INDArray> merged = lora.merge(weights);
         Path target = outDir.toAbsolutePath();
         Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
+        Path tmp = AtomicFiles.newTempDirectory(target.getParent(), "." + target.getFileName() + ".");
         try {
             copyTree(baseDir, tmp);
             Files.deleteIfExists(tmp.resolve(Safetensors.INDEX));

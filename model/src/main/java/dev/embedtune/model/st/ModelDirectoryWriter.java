@@ -52,7 +52,7 @@ public final class ModelDirectoryWriter {
     public static void write(Path dir, Contents contents, SafetensorsWriter weights) throws IOException {
         Path target = dir.toAbsolutePath();
         Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
+        Path tmp = AtomicFiles.newTempDirectory(target.getParent(), "." + target.getFileName() + ".");
         try {
             writeInto(tmp, contents, weights);
             AtomicFiles.replaceDirectory(tmp, target);
