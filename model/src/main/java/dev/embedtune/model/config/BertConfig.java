@@ -77,7 +77,7 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
         o.put("pad_token_id", padTokenId);
         o.put("position_embedding_type", "absolute");
         o.put("torch_dtype", "float32");
-        o.put("transformers_version", "4.41.2");
+        o.put("transformers_version", "4.41.2");   // the layout followed (see st.VersionStamps)
         o.put("type_vocab_size", typeVocabSize);
         o.put("use_cache", true);
         o.put("vocab_size", vocabSize);

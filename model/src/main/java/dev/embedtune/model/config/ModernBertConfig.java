@@ -109,6 +109,7 @@ public record ModernBertConfig(int vocabSize, int hiddenSize, int intermediateSi
         o.put("pad_token_id", padTokenId);
         o.put("sep_token_id", sepTokenId);
         o.put("torch_dtype", "float32");
+        o.put("transformers_version", "4.48.0");   // the layout followed: the first release with ModernBERT
         o.put("vocab_size", vocabSize);
         return o;
     }

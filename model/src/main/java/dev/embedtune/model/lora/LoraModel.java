@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.AtomicFiles;
+import dev.embedtune.model.card.AdapterCard;
+import dev.embedtune.model.card.RunFacts;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.EncoderWeights;
 import dev.embedtune.model.FiniteValues;
@@ -95,7 +97,11 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
         return PeftTargets.regex(adapters.keySet());
     }
 
-    /** Writes adapter_config.json and adapter_model.safetensors (each atomically) into {@code dir}. */
+    /**
+     * Writes adapter_config.json, adapter_model.safetensors and the card README.md (each atomically) into {@code dir}.
+     *
+     * @param baseModel base_model_name_or_path: the base's Hub id or path as given ({@code ModelCache.nameOrPath})
+     */
     public void save(Path dir, String baseModel) throws IOException {
         Files.createDirectories(dir);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
@@ -132,6 +138,7 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
         c.put("use_dora", false);
         c.put("use_rslora", config.useRslora());
         AtomicFiles.write(dir.resolve(CONFIG_FILE), JSON.writeValueAsBytes(c));
+        AdapterCard.write(dir, RunFacts.of(baseModel));   // a run with more facts rewrites it (AdapterCard.write)
     }
 
     /**
