@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.embedtune.model.AtomicFiles;
-import dev.embedtune.model.ModelDirs;
+import dev.embedtune.model.TinyModel;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraMerge;
 import dev.embedtune.model.lora.LoraModel;
@@ -56,7 +56,7 @@ class FileModesTest {
     @Test
     void mergedModelAdapterAndAtomicWritesGetTheUmasksMode() throws IOException {
         learnUmask();
-        Path minilm = ModelDirs.minilm();
+        Path minilm = TinyModel.write(dir.resolve("tiny"), 1);
         LoraModel lora = LoraModel.init(ModelDirectory.read(minilm).config(),
                 new LoraConfig(2, 4, 0, LoraConfig.BERT_DEFAULT_TARGETS, false), 1);
         Path run = dir.resolve("run");
@@ -68,7 +68,7 @@ class FileModesTest {
         Path made = AtomicFiles.newTempDirectory(run.resolve("dirs"), "d");
         Path file = AtomicFiles.newTempFile(made, "f");
         assertTrue(Files.exists(file));
-        for (Path p : List.of(run.resolve("model"), run.resolve("adapter"), run.resolve("notes.json"),
+        for (Path p : List.of(minilm, run.resolve("model"), run.resolve("adapter"), run.resolve("notes.json"),
                 run.resolve("w.safetensors"), made)) {
             assertUmaskModes(p);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.embedtune.model.ModelDirs;
+import dev.embedtune.model.TinyModel;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.lora.LoraAdapter;
 import dev.embedtune.model.lora.LoraConfig;
@@ -33,8 +34,8 @@ class MergeLayoutTest {
 
     @Test
     void anOldLayoutGetsItsMergedWeightsInItsTransformerFolder() throws IOException {
-        Path flat = ModelDirs.copy(ModelDirs.minilm(), dir.resolve("flat"), false);
-        Path old = ModelDirs.copy(ModelDirs.minilm(), dir.resolve("old"), false);
+        Path flat = TinyModel.write(dir.resolve("flat"), 4);
+        Path old = ModelDirs.copy(flat, dir.resolve("old"), true);
         Files.createDirectories(old.resolve("0_Transformer"));
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                 "special_tokens_map.json", "vocab.txt", "sentence_bert_config.json")) {
@@ -46,7 +47,7 @@ class MergeLayoutTest {
 
         LoraModel fresh = LoraModel.init(ModelDirectory.read(flat).config(), new LoraConfig(2, 4, 0, List.of("query"), false), 3);
         Map<String, LoraAdapter> nonZero = new LinkedHashMap<>();
-        fresh.adapters().forEach((m, a) -> nonZero.put(m, new LoraAdapter(a.a(), Nd4j.ones(a.b().shape()).muli(0.05))));
+        fresh.adapters().forEach((m, a) -> nonZero.put(m, new LoraAdapter(a.a(), Nd4j.ones(a.b().shape()).muli(0.5))));
         LoraModel lora = new LoraModel(fresh.config(), nonZero);
         LoraMerge.writeMerged(flat, lora, dir.resolve("merged-flat"));
         LoraMerge.writeMerged(old, lora, dir.resolve("merged-old"));

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.EmbedtuneVersion;
 import dev.embedtune.model.ModelDirs;
+import dev.embedtune.model.TinyModel;
 import dev.embedtune.model.card.AdapterCard;
 import dev.embedtune.model.card.EvaluationTable;
 import dev.embedtune.model.card.ModelCard;
@@ -41,7 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModelCardsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static Path minilm;
+    @TempDir
+    static Path shared;
+    /** A tiny model standing in for a cached built-in import: its marker names MiniLM's Hub id. */
+    private static Path builtin;
     private static LoraModel lora;
 
     @TempDir
@@ -49,8 +53,9 @@ class ModelCardsTest {
 
     @BeforeAll
     static void adapters() throws IOException {
-        minilm = ModelDirs.minilm();
-        lora = LoraModel.init(ModelDirectory.read(minilm).config(),
+        builtin = TinyModel.write(shared.resolve("models/all-minilm-l6-v2"), 3);
+        Files.writeString(builtin.resolve(".embedtune-imported"), "sentence-transformers/all-MiniLM-L6-v2\n");
+        lora = LoraModel.init(ModelDirectory.read(builtin).config(),
                 new LoraConfig(2, 4, 0.1, LoraConfig.BERT_DEFAULT_TARGETS, false), 1);
     }
 
@@ -67,15 +72,15 @@ class ModelCardsTest {
     @Test
     void theMergedModelOfABuiltinHasACardExplainingThePooler() throws IOException {
         Path merged = dir.resolve("model");
-        LoraMerge.writeMerged(minilm, lora, merged);
+        LoraMerge.writeMerged(builtin, lora, merged);
         String card = read(merged.resolve("README.md"));
         assertTrue(card.startsWith("---\nbase_model: \"sentence-transformers/all-MiniLM-L6-v2\"\nlibrary_name: \"sentence-transformers\"\n"
                 + "pipeline_tag: \"sentence-similarity\"\ntags:\n- \"sentence-transformers\"\n"), card);
         assertContains(card, "# SentenceTransformer based on sentence-transformers/all-MiniLM-L6-v2",
                 "- **Base model:** [sentence-transformers/all-MiniLM-L6-v2](https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2)",
-                "- **Maximum Sequence Length:** 256 tokens", "- **Output Dimensionality:** 384 dimensions",
+                "- **Maximum Sequence Length:** 32 tokens", "- **Output Dimensionality:** 32 dimensions",
                 "- **Similarity Function:** Cosine Similarity",
-                "  (0): Transformer({'max_seq_length': 256, 'do_lower_case': False, 'architecture': 'BertModel'})",
+                "  (0): Transformer({'max_seq_length': 32, 'do_lower_case': False, 'architecture': 'BertModel'})",
                 "'pooling_mode_mean_tokens': True", "  (2): Normalize()",
                 // item 14
                 "no BERT pooler (`pooler.dense.weight`, `pooler.dense.bias`)", "MISSING", "embeddings are unaffected",
@@ -97,7 +102,7 @@ class ModelCardsTest {
         String basePath = Files.createDirectories(dir.resolve("runs/base-model")).toString();   // a path the user gave
         RunFacts facts = new RunFacts(basePath, "jargon.jsonl (train)", 1749,
                 "MatryoshkaLoss(MultipleNegativesRankingLoss, matryoshka_dims=[384, 64])", settings, List.of(ir));
-        LoraMerge.writeMerged(minilm, lora, merged, facts);
+        LoraMerge.writeMerged(builtin, lora, merged, facts);
         String card = read(merged.resolve("README.md"));
         // a local path is no Hub id: no base_model metadata, no Hub link
         assertFalse(card.contains("base_model:"), card);
@@ -120,7 +125,7 @@ class ModelCardsTest {
         assertTrue(card.startsWith("---\nbase_model: \"sentence-transformers/all-MiniLM-L6-v2\"\nlibrary_name: \"peft\"\ntags:\n"
                 + "- \"base_model:adapter:sentence-transformers/all-MiniLM-L6-v2\"\n- \"lora\"\n"), card);
         assertContains(card, "- **Rank (r):** 2", "- **lora_alpha:** 4.0 (scale alpha/r)", "- **lora_dropout:** 0.1",
-                "- **target_modules:** `encoder\\.layer\\.(0|1|2|3|4|5)\\.(attention\\.self\\.query|",
+                "- **target_modules:** `encoder\\.layer\\.(0|1)\\.(attention\\.self\\.query|",
                 "model.load_adapter(\"path/to/this/adapter\")", "- embedtune " + EmbedtuneVersion.get());
         assertFalse(card.contains("PEFT 0."), "no PEFT version claimed: PEFT did not write it");
         AdapterCard.write(adapter, new RunFacts("sentence-transformers/all-MiniLM-L6-v2", "pairs.jsonl", 10,
@@ -131,9 +136,9 @@ class ModelCardsTest {
 
     @Test
     void aBaseWithAPoolerKeepsItAndStaleWeightFilesAreNotCopied() throws IOException {
-        Path base = ModelDirs.copy(minilm, dir.resolve("base"), false);
+        Path base = TinyModel.write(dir.resolve("base"), 3);
         Random random = new Random(5);
-        float[] w = new float[384 * 384], b = new float[384];
+        float[] w = new float[32 * 32], b = new float[32];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) random.nextGaussian() * 0.02f;
         }
@@ -143,7 +148,7 @@ class ModelCardsTest {
                 writer.addFloats(name, f.getFloats(name), f.info(name).shape());
             }
         }
-        writer.addFloats("pooler.dense.weight", w, 384, 384).addFloats("pooler.dense.bias", b, 384);
+        writer.addFloats("pooler.dense.weight", w, 32, 32).addFloats("pooler.dense.bias", b, 32);
         Files.delete(base.resolve("model.safetensors"));
         writer.write(base.resolve("model.safetensors"));
         // files a Hub download has beside model.safetensors: still the base's weights, and its own card
@@ -169,7 +174,7 @@ class ModelCardsTest {
     @Test
     void versionStampsNameEmbedtuneBesideTheLayoutFollowed() throws IOException {
         // a base as sentence-transformers saved it, naming the libraries that wrote it
-        Path base = ModelDirs.copy(minilm, dir.resolve("base"), false);
+        Path base = TinyModel.write(dir.resolve("base"), 3);
         ModelDirs.editJson(base.resolve("config_sentence_transformers.json"), c -> {
             ObjectNode v = c.putObject("__version__");
             v.put("sentence_transformers", "2.0.0");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.embedtune.model.FiniteValues;
 import dev.embedtune.model.ModelDirs;
+import dev.embedtune.model.TinyModel;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.NonFiniteEmbeddingException;
 import dev.embedtune.model.config.BertConfig;
@@ -37,8 +38,8 @@ class NonFiniteWeightsTest {
 
     @Test
     void aNanWeightIsAnErrorNamingTheFileAndTensor() throws IOException {
-        Path model = ModelDirs.copy(ModelDirs.minilm(), dir.resolve("nan"), false);
-        String tensor = "encoder.layer.3.attention.self.value.weight";
+        Path model = ModelDirs.copy(TinyModel.write(dir.resolve("tiny"), 2), dir.resolve("nan"), false);
+        String tensor = "encoder.layer.1.attention.self.value.weight";
         ModelDirs.editTensor(model, tensor, v -> {
             v[17] = Float.NaN;
             return v;
@@ -56,8 +57,8 @@ class NonFiniteWeightsTest {
     void anEmbeddingThatOverflowsIsAnErrorNotNan() throws IOException {
         // Finite weights that overflow float32 in the forward: the last LayerNorm's scale at 3e38 makes
         // the hidden states about ±3e38, mean pooling sums them to ±∞ and normalising gives NaN.
-        Path model = ModelDirs.copy(ModelDirs.minilm(), dir.resolve("huge"), false);
-        ModelDirs.editTensor(model, "encoder.layer.5.output.LayerNorm.weight", v -> {
+        Path model = ModelDirs.copy(TinyModel.write(dir.resolve("tiny"), 2), dir.resolve("huge"), false);
+        ModelDirs.editTensor(model, "encoder.layer.1.output.LayerNorm.weight", v -> {
             Arrays.fill(v, 3e38f);
             return v;
         });
@@ -69,7 +70,7 @@ class NonFiniteWeightsTest {
 
     @Test
     void aNanAdapterTensorIsAnErrorNamingIt() throws IOException {
-        BertConfig config = ModelDirectory.read(ModelDirs.minilm()).bertConfig();
+        BertConfig config = ModelDirectory.read(TinyModel.write(dir.resolve("tiny"), 2)).bertConfig();
         LoraConfig lc = new LoraConfig(2, 4, 0, List.of("query"), false);
         Path adapter = dir.resolve("adapter");
         LoraModel.init(config, lc, 3).save(adapter, "x");
