@@ -104,8 +104,8 @@ class PythonClientsTest {
         double viaPeft = maxDifference(ours, r.get("adapter_peft"));
         System.out.printf("max |ours - theirs|: merged %.2e, load_adapter %.2e, PeftModel %.2e%n", merged_, viaLoadAdapter, viaPeft);
         assertTrue(merged_ <= 3e-7, "merged model: " + merged_);
-        // unmerged W·x + B·A·x rounds differently from the merged (W + B·A)·x
-        assertTrue(viaLoadAdapter <= 1e-6, "adapter through load_adapter: " + viaLoadAdapter);
-        assertTrue(viaPeft <= 1e-6, "adapter through PeftModel: " + viaPeft);
+        // unmerged W·x + B·A·x rounds differently from the merged (W + B·A)·x: one more rounding per linear
+        assertTrue(viaLoadAdapter <= 5e-7, "adapter through load_adapter: " + viaLoadAdapter);
+        assertTrue(viaPeft <= 5e-7, "adapter through PeftModel: " + viaPeft);
     }
 }
