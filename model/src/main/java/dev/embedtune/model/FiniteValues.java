@@ -30,6 +30,17 @@ public final class FiniteValues {
         return values;
     }
 
+    /** The same for float64 tensors (e.g. a checkpoint's optimizer state). */
+    public static double[] requireFinite(double[] values, Path file, String tensor) throws ModelFormatException {
+        for (int i = 0; i < values.length; i++) {
+            if (!Double.isFinite(values[i])) {
+                throw new ModelFormatException(file, "tensor '" + tensor + "' holds a non-finite value (" + values[i]
+                        + " at element " + i + " of " + values.length + "); the file is corrupt or was saved from a diverged run");
+            }
+        }
+        return values;
+    }
+
     /**
      * @param texts the texts the rows embed, for the message
      * @throws NonFiniteEmbeddingException naming the first text whose vector is not finite
@@ -42,8 +53,9 @@ public final class FiniteValues {
                 String shown = text.length() > 60 ? text.substring(0, 57) + "…" : text;
                 throw new NonFiniteEmbeddingException("the embedding of text " + (i + 1) + " of " + vectors.length
                         + " (\"" + shown + "\") has a non-finite value (" + vectors[i][at] + " at dimension " + at
-                        + "): the model's computation overflowed; its weights are finite but unusable (e.g. saved from "
-                        + "a diverged run)");
+                        + "), which embedtune never returns: the model's computation overflowed float32 (weights saved "
+                        + "from a diverged run?), or the text has no token to attend to (a tokenizer without special "
+                        + "tokens turns an empty text into none)");
             }
         }
         return vectors;

@@ -9,8 +9,15 @@ public final class GatherIndices {
     private GatherIndices() {
     }
 
-    /** @throws IndexOutOfBoundsException naming the index, its position and the table's row count */
+    /**
+     * @throws IndexOutOfBoundsException naming the index, its position and the table's row count
+     * @throws IllegalArgumentException for no indices at all, which ND4J's gather cannot take
+     */
     public static void requireInRange(int[] indices, long rows) {
+        if (indices.length == 0) {
+            throw new IllegalArgumentException("an embedding lookup of no tokens: every text of the batch tokenised to "
+                    + "nothing (its tokenizer adds no special tokens, and the texts are empty)");
+        }
         for (int i = 0; i < indices.length; i++) {
             if (indices[i] < 0 || indices[i] >= rows) {
                 throw new IndexOutOfBoundsException("embedding lookup index " + indices[i] + " (position " + i + " of "

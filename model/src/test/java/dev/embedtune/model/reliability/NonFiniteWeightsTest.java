@@ -69,6 +69,21 @@ class NonFiniteWeightsTest {
     }
 
     @Test
+    void textsWithoutTokensAreAnErrorNotNanOrANativeFailure() throws IOException {
+        // A tokenizer without a post-processor turns "" into no tokens at all: alone, the batch has no
+        // tokens (ND4J's gather failed with "Op [gather] execution failed"); beside another text, its
+        // row attends to nothing and came out NaN.
+        Path model = TinyModel.write(dir.resolve("tiny"), 2);
+        ModelDirs.editJson(model.resolve("tokenizer.json"), t -> t.putNull("post_processor"));
+        Embedder embedder = Embedder.load(model);
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> embedder.encode(List.of("")));
+        assertMentions(none, "no tokens");
+        NonFiniteEmbeddingException nan = assertThrows(NonFiniteEmbeddingException.class,
+                () -> embedder.encode(List.of("", "hacker")));
+        assertMentions(nan, "text 1 of 2 (\"\")", "no token to attend to");
+    }
+
+    @Test
     void aNanAdapterTensorIsAnErrorNamingIt() throws IOException {
         BertConfig config = ModelDirectory.read(TinyModel.write(dir.resolve("tiny"), 2)).bertConfig();
         LoraConfig lc = new LoraConfig(2, 4, 0, List.of("query"), false);
@@ -89,6 +104,13 @@ class NonFiniteWeightsTest {
         w.write(weights);
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> LoraModel.load(adapter, config));
         assertMentions(e, weights.toString(), key, "Infinity");
+    }
+
+    @Test
+    void float64TensorsAreCheckedToo() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> FiniteValues.requireFinite(new double[] {1, Double.NEGATIVE_INFINITY}, dir.resolve("state.safetensors"), "exp_avg_sq/x"));
+        assertMentions(e, "state.safetensors", "exp_avg_sq/x", "-Infinity", "element 1");
     }
 
     @Test
