@@ -85,7 +85,7 @@ public final class EmbedCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
         Path dir = output.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + output.getFileName(), ".tmp");
+        Path tmp = dev.embedtune.model.AtomicFiles.newTempFile(dir, "." + output.getFileName());
         long lines = 0;
         long total;
         try (var counted = Files.lines(input, StandardCharsets.UTF_8)) {

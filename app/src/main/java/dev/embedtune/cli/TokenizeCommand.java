@@ -54,7 +54,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         Tokenizer tokenizer = loadTokenizer(model).withTruncation(Truncation.of(maxLength != null ? maxLength : modelMaxLength(model)));
         Path dir = output.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, output.getFileName().toString(), ".tmp");
+        Path tmp = dev.embedtune.model.AtomicFiles.newTempFile(dir, "." + output.getFileName());
         long lines = 0;
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
              Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {

@@ -65,7 +65,7 @@ public final class EncoderWeights {
                 throw new ModelFormatException(source, "weight '" + name + "' has shape " + Arrays.toString(found)
                         + ", expected " + Arrays.toString(e.getValue()));
             }
-            w.put(name, Nd4j.createFromArray(weights.getFloats(name)).reshape(found));
+            w.put(name, Nd4j.createFromArray(FiniteValues.requireFinite(weights.getFloats(name), weights.file(name), name)).reshape(found));
         }
         return w;
     }

@@ -13,7 +13,19 @@ record BertProcessing(int clsId, int sepId) implements PostProcessor {
     static int idOf(Json pair) {
         pair.expectArray();
         if (pair.size() != 2) throw pair.error("expected [token, id], found " + pair.node());
-        return pair.element(1).asInt();
+        int id = pair.element(1).asInt();
+        if (id < 0) throw pair.error(pair.path() + "[1]", "expected a non-negative id, found " + id);
+        return id;
+    }
+
+    @Override
+    public int[] specialIds() {
+        return new int[] {clsId, sepId};
+    }
+
+    @Override
+    public int largestTypeId(boolean pair) {
+        return pair ? 1 : 0;
     }
 
     @Override

@@ -11,6 +11,16 @@ record ByteLevelProcessor(boolean trimOffsets, boolean addPrefixSpace) implement
     private static final char SPACE = ByteLevel.BYTE_TO_CHAR[' '];
 
     @Override
+    public int[] specialIds() {
+        return new int[0];
+    }
+
+    @Override
+    public int largestTypeId(boolean pair) {
+        return pair ? 1 : 0;
+    }
+
+    @Override
     public int addedTokens(boolean pair) {
         return 0;
     }

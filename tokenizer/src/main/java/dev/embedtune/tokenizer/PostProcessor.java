@@ -13,6 +13,12 @@ sealed interface PostProcessor permits TemplateProcessing, BertProcessing, Rober
     /** How many special tokens {@link #process} adds with {@code addSpecialTokens}; truncation reserves room for them. */
     int addedTokens(boolean pair);
 
+    /** Every id {@link #process} can add as a special token (the model's tables must hold them). */
+    int[] specialIds();
+
+    /** The largest type id {@link #process} gives a token of a single sequence, or of a pair. */
+    int largestTypeId(boolean pair);
+
     /** {@code b} is null for a single sequence. May adjust offsets in {@code a}/{@code b}. */
     void process(TokenList a, TokenList b, boolean addSpecialTokens, IntFunction<String> idToToken, EncodingBuilder out);
 

@@ -9,6 +9,18 @@ import java.util.function.IntFunction;
  */
 record ProcessorSequence(List<PostProcessor> processors) implements PostProcessor {
     @Override
+    public int[] specialIds() {
+        return processors.stream().flatMapToInt(p -> java.util.Arrays.stream(p.specialIds())).toArray();
+    }
+
+    @Override
+    public int largestTypeId(boolean pair) {
+        // the one processor that is not ByteLevel assigns the types; with ByteLevel alone, B gets 1
+        return processors.stream().filter(p -> !(p instanceof ByteLevelProcessor)).findFirst()
+                .map(p -> p.largestTypeId(pair)).orElse(pair ? 1 : 0);
+    }
+
+    @Override
     public int addedTokens(boolean pair) {
         return processors.stream().mapToInt(p -> p.addedTokens(pair)).sum();
     }

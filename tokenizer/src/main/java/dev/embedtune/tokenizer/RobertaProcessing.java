@@ -15,6 +15,16 @@ record RobertaProcessing(int clsId, int sepId, ByteLevelProcessor trimming) impl
     }
 
     @Override
+    public int[] specialIds() {
+        return new int[] {clsId, sepId};
+    }
+
+    @Override
+    public int largestTypeId(boolean pair) {
+        return 0;
+    }
+
+    @Override
     public int addedTokens(boolean pair) {
         return pair ? 4 : 2;
     }

@@ -26,7 +26,10 @@ record TemplateProcessing(List<Item> single, List<Item> pair) implements PostPro
             st.node().fieldNames().forEachRemaining(name -> {
                 Json ids = st.field(name).field("ids").expectArray();
                 int[] arr = new int[ids.size()];
-                for (int i = 0; i < arr.length; i++) arr[i] = ids.element(i).asInt();
+                for (int i = 0; i < arr.length; i++) {
+                    arr[i] = ids.element(i).asInt();
+                    if (arr[i] < 0) throw ids.error(ids.path() + "[" + i + "]", "expected a non-negative id, found " + arr[i]);
+                }
                 specials.put(name, arr);
             });
         }
@@ -46,18 +49,37 @@ record TemplateProcessing(List<Item> single, List<Item> pair) implements PostPro
                     case "B" -> 1;
                     default -> throw s.error(s.path() + ".id", "expected \"A\" or \"B\", found \"" + id + "\"");
                 };
-                items.add(new Item(seq, null, s.integer("type_id", 0)));
+                items.add(new Item(seq, null, typeId(s)));
             } else if (e.has("SpecialToken")) {
                 Json s = e.field("SpecialToken");
                 String id = s.text("id");
                 int[] ids = specials.get(id);
                 if (ids == null) throw s.error(s.path() + ".id", "special token \"" + id + "\" is not in special_tokens");
-                items.add(new Item(-1, ids, s.integer("type_id", 0)));
+                items.add(new Item(-1, ids, typeId(s)));
             } else {
                 throw e.error("expected {\"Sequence\": ...} or {\"SpecialToken\": ...}, found " + e.node());
             }
         }
         return List.copyOf(items);
+    }
+
+    private static int typeId(Json item) {
+        int t = item.integer("type_id", 0);
+        if (t < 0) throw item.error(item.path() + ".type_id", "expected a non-negative type id, found " + t);
+        return t;
+    }
+
+    @Override
+    public int[] specialIds() {
+        return java.util.stream.Stream.concat(single.stream(), pair.stream()).filter(it -> it.specialIds() != null)
+                .flatMapToInt(it -> java.util.Arrays.stream(it.specialIds())).toArray();
+    }
+
+    @Override
+    public int largestTypeId(boolean isPair) {
+        // a single text's template may name B too; only what process() emits counts
+        return (isPair ? pair : single).stream().filter(it -> isPair || it.sequence() != 1)
+                .mapToInt(Item::typeId).max().orElse(0);
     }
 
     @Override

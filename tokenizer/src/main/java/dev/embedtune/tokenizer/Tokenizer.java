@@ -119,6 +119,9 @@ public final class Tokenizer {
         if (pad != null) {
             padId = pad.integer("pad_id", 0);
             padTypeId = pad.integer("pad_type_id", 0);
+            if (padId < 0 || padTypeId < 0) {
+                throw pad.error("pad_id and pad_type_id must be non-negative, found " + padId + " and " + padTypeId);
+            }
             padToken = pad.text("pad_token", "[PAD]");
         } else {
             padToken = null;
@@ -362,6 +365,44 @@ public final class Tokenizer {
         int max = model.vocabSize();
         for (AddedToken t : added.tokens()) max = Math.max(max, t.id() + 1);
         return max;
+    }
+
+    /**
+     * An id this tokenizer can emit.
+     *
+     * @param token  its token (null when no token of the vocabulary has it, e.g. a bare pad id)
+     * @param source where tokenizer.json gives it: {@code model.vocab}, {@code added_tokens},
+     *               {@code post_processor} or {@code padding}
+     */
+    public record TokenId(int id, String token, String source) {
+    }
+
+    /**
+     * The largest id this tokenizer can put into {@link Encoding#ids()}: of the model's vocabulary,
+     * the added tokens, the post-processor's special tokens and the pad token. A model's embedding
+     * table needs more rows than this id.
+     */
+    public TokenId largestId() {
+        TokenId best = new TokenId(model.vocabSize() - 1, model.idToToken(model.vocabSize() - 1), "model.vocab");
+        for (AddedToken t : added.tokens()) {
+            if (t.id() > best.id()) best = new TokenId(t.id(), t.content(), "added_tokens");
+        }
+        if (postProcessor != null) {
+            for (int id : postProcessor.specialIds()) {
+                if (id > best.id()) best = new TokenId(id, idToToken(id), "post_processor");
+            }
+        }
+        if (padId > best.id()) best = new TokenId(padId, padToken, "padding");
+        return best;
+    }
+
+    /**
+     * The largest type id this tokenizer gives a token of a single text ({@code pair} false) or of a
+     * pair of texts, padding included. A model's token-type table needs more rows than this.
+     */
+    public int largestTypeId(boolean pair) {
+        int types = postProcessor != null ? postProcessor.largestTypeId(pair) : 0;
+        return Math.max(types, padTypeId);
     }
 
     /** The special tokens the post-processor adds: {@code [CLS]}/{@code [SEP]} count for a single text or a pair. */

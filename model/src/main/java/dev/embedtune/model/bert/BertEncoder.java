@@ -2,6 +2,7 @@ package dev.embedtune.model.bert;
 
 import dev.embedtune.autodiff.GraphBlocks;
 import dev.embedtune.model.Encoder;
+import dev.embedtune.model.GatherIndices;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.config.BertConfig;
 import dev.embedtune.model.lora.LoraAdapter;
@@ -128,6 +129,8 @@ public final class BertEncoder implements Encoder {
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
+        GatherIndices.requireInRange(inputIds, config.vocabSize());
+        GatherIndices.requireInRange(tokenTypeIds, config.typeVocabSize());
         int[] positions = new int[t];
         Arrays.setAll(positions, i -> i);
         Map<String, INDArray> in = new HashMap<>();

@@ -17,9 +17,20 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
     public static final String MODEL_TYPE = "bert";
 
     public BertConfig {
-        if (hiddenSize % numAttentionHeads != 0) {
-            throw new IllegalArgumentException("hidden_size " + hiddenSize
-                    + " is not a multiple of num_attention_heads " + numAttentionHeads);
+        ConfigChecks.positive("vocab_size", vocabSize);
+        ConfigChecks.positive("hidden_size", hiddenSize);
+        ConfigChecks.positive("num_hidden_layers", numHiddenLayers);
+        ConfigChecks.positive("num_attention_heads", numAttentionHeads);
+        ConfigChecks.multipleOfHeads(hiddenSize, numAttentionHeads);
+        ConfigChecks.positive("intermediate_size", intermediateSize);
+        ConfigChecks.positive("max_position_embeddings", maxPositionEmbeddings);
+        ConfigChecks.positive("type_vocab_size", typeVocabSize);
+        ConfigChecks.probability("hidden_dropout_prob", hiddenDropoutProb);
+        ConfigChecks.probability("attention_probs_dropout_prob", attentionProbsDropoutProb);
+        ConfigChecks.positiveFinite("layer_norm_eps", layerNormEps);
+        // BertModel's "gelu" is the exact erf GELU, the only activation the encoders compute
+        if (!"gelu".equals(hiddenAct)) {
+            throw new IllegalArgumentException("hidden_act \"" + hiddenAct + "\" is not supported; embedtune's BERT computes \"gelu\" (exact, erf)");
         }
     }
 
@@ -66,7 +77,7 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
         o.put("pad_token_id", padTokenId);
         o.put("position_embedding_type", "absolute");
         o.put("torch_dtype", "float32");
-        o.put("transformers_version", "4.41.2");
+        o.put("transformers_version", "4.41.2");   // the layout followed (see st.VersionStamps)
         o.put("type_vocab_size", typeVocabSize);
         o.put("use_cache", true);
         o.put("vocab_size", vocabSize);

@@ -47,6 +47,6 @@ public final class ModelConfigs {
 
     /** Writes config.json (pretty-printed, as transformers does) to a temporary name, then renames it. */
     public static void write(ModelConfig config, Path configJson) throws IOException {
-        AtomicFiles.write(configJson, JSON.writeValueAsBytes(config.toJson()));
+        AtomicFiles.write(configJson, JSON.writeValueAsBytes(dev.embedtune.model.st.VersionStamps.configJson(config.toJson())));
     }
 }

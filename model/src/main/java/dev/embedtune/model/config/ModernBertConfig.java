@@ -20,9 +20,27 @@ public record ModernBertConfig(int vocabSize, int hiddenSize, int intermediateSi
     public static final String MODEL_TYPE = "modernbert";
 
     public ModernBertConfig {
-        if (hiddenSize % numAttentionHeads != 0) {
-            throw new IllegalArgumentException("hidden_size " + hiddenSize
-                    + " is not a multiple of num_attention_heads " + numAttentionHeads);
+        ConfigChecks.positive("vocab_size", vocabSize);
+        ConfigChecks.positive("hidden_size", hiddenSize);
+        ConfigChecks.positive("intermediate_size", intermediateSize);
+        ConfigChecks.positive("num_hidden_layers", numHiddenLayers);
+        ConfigChecks.positive("num_attention_heads", numAttentionHeads);
+        ConfigChecks.multipleOfHeads(hiddenSize, numAttentionHeads);
+        ConfigChecks.positive("max_position_embeddings", maxPositionEmbeddings);
+        ConfigChecks.nonNegative("local_attention", localAttention);
+        ConfigChecks.positiveFinite("norm_eps", normEps);
+        ConfigChecks.positiveFinite("global_rope_theta", globalRopeTheta);
+        ConfigChecks.positiveFinite("local_rope_theta", localRopeTheta);
+        ConfigChecks.probability("attention_dropout", attentionDropout);
+        ConfigChecks.probability("embedding_dropout", embeddingDropout);
+        ConfigChecks.probability("mlp_dropout", mlpDropout);
+        if ((hiddenSize / numAttentionHeads) % 2 != 0) {
+            throw new IllegalArgumentException("the head dimension hidden_size / num_attention_heads = "
+                    + hiddenSize / numAttentionHeads + " must be even for the rotary position embedding");
+        }
+        if (!"gelu".equals(hiddenActivation)) {
+            throw new IllegalArgumentException("hidden_activation \"" + hiddenActivation
+                    + "\" is not supported; embedtune's ModernBERT computes \"gelu\" (exact, erf)");
         }
         if (globalAttnEveryNLayers < 1) {
             throw new IllegalArgumentException("global_attn_every_n_layers must be >= 1, got " + globalAttnEveryNLayers);
@@ -91,6 +109,7 @@ public record ModernBertConfig(int vocabSize, int hiddenSize, int intermediateSi
         o.put("pad_token_id", padTokenId);
         o.put("sep_token_id", sepTokenId);
         o.put("torch_dtype", "float32");
+        o.put("transformers_version", "4.48.0");   // the layout followed: the first release with ModernBERT
         o.put("vocab_size", vocabSize);
         return o;
     }

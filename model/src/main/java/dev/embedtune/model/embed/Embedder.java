@@ -105,6 +105,7 @@ public final class Embedder implements TextEncoder {
         }
         int max = Math.min(maxLength != null ? maxLength : md.sentenceBert().maxSeqLength(),
                 md.config().maxPositionEmbeddings());
+        dev.embedtune.model.st.TokenizerFit.check(md, tok);
         return tok.withTruncation(Truncation.of(max)).withPadding(Padding.longest());
     }
 
@@ -129,7 +130,8 @@ public final class Embedder implements TextEncoder {
         String p = prompt == null ? "" : prompt;
         int promptLength = p.isEmpty() ? 0 : tokenizer.encode(p).ids().length - 1;   // [CLS] + prompt, as ST counts it
         List<String> prompted = p.isEmpty() ? texts : texts.stream().map(t -> p + t).toList();
-        return SortedBatches.encode(prompted, options.batchSize(), batch -> embedBatch(batch, promptLength));
+        float[][] out = SortedBatches.encode(prompted, options.batchSize(), batch -> embedBatch(batch, promptLength));
+        return dev.embedtune.model.FiniteValues.requireFiniteEmbeddings(out, texts);
     }
 
     /**

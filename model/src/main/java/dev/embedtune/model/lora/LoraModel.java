@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.AtomicFiles;
+import dev.embedtune.model.card.AdapterCard;
+import dev.embedtune.model.card.RunFacts;
 import dev.embedtune.model.ModelFormatException;
 import dev.embedtune.model.EncoderWeights;
+import dev.embedtune.model.FiniteValues;
 import dev.embedtune.model.config.ModelConfig;
 import dev.embedtune.model.safetensors.SafetensorsFile;
 import dev.embedtune.model.safetensors.SafetensorsWriter;
@@ -86,19 +89,19 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
     }
 
     /**
-     * The target names adapter_config.json records: the last names of the adapted modules, as PEFT
-     * writes them after expanding {@value LoraConfig#ALL_LINEAR}.
+     * adapter_config.json's {@code target_modules}: a regular expression that matches exactly the adapted
+     * modules ({@link PeftTargets}), since PEFT would also wrap transformers' {@code pooler.dense} for a
+     * list holding {@code dense}.
      */
-    List<String> savedTargets() {
-        if (!config.targetModules().contains(LoraConfig.ALL_LINEAR)) {
-            return config.targetModules();
-        }
-        Set<String> names = new LinkedHashSet<>();
-        adapters.keySet().forEach(m -> names.add(m.substring(m.lastIndexOf('.') + 1)));
-        return List.copyOf(names);
+    String savedTargets() {
+        return PeftTargets.regex(adapters.keySet());
     }
 
-    /** Writes adapter_config.json and adapter_model.safetensors (each atomically) into {@code dir}. */
+    /**
+     * Writes adapter_config.json, adapter_model.safetensors and the card README.md (each atomically) into {@code dir}.
+     *
+     * @param baseModel base_model_name_or_path: the base's Hub id or path as given ({@code ModelCache.nameOrPath})
+     */
     public void save(Path dir, String baseModel) throws IOException {
         Files.createDirectories(dir);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
@@ -130,12 +133,12 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
         c.put("r", config.r());
         c.putObject("rank_pattern");
         c.putNull("revision");
-        var targets = c.putArray("target_modules");
-        savedTargets().forEach(targets::add);
+        c.put("target_modules", savedTargets());
         c.put("task_type", "FEATURE_EXTRACTION");
         c.put("use_dora", false);
         c.put("use_rslora", config.useRslora());
         AtomicFiles.write(dir.resolve(CONFIG_FILE), JSON.writeValueAsBytes(c));
+        AdapterCard.write(dir, RunFacts.of(baseModel));   // a run with more facts rewrites it (AdapterCard.write)
     }
 
     /**
@@ -164,9 +167,25 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
             throw new ModelFormatException(configFile, "peft_type should be LORA, found " + c.get("peft_type"));
         }
         List<String> targets = new ArrayList<>();
-        c.path("target_modules").forEach(t -> targets.add(t.asText()));
+        JsonNode t = c.path("target_modules");
+        if (t.isTextual()) {
+            // PEFT's regex form (re.fullmatch on the module path), as embedtune writes it
+            List<String> matched;
+            try {
+                matched = PeftTargets.matching(t.textValue(), EncoderWeights.linearModules(model).keySet());
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(configFile, e.getMessage());
+            }
+            if (matched.isEmpty()) {
+                throw new ModelFormatException(configFile, "target_modules \"" + t.textValue() + "\" matches no linear module of this "
+                        + model.modelType() + " model");
+            }
+            targets.addAll(PeftTargets.asNames(matched, EncoderWeights.linearModules(model).keySet()));
+        } else {
+            t.forEach(n -> targets.add(n.asText()));
+        }
         List<String> toSave = new ArrayList<>();
-        c.path("modules_to_save").forEach(t -> toSave.add(t.asText()));
+        c.path("modules_to_save").forEach(m -> toSave.add(m.asText()));
         LoraConfig config;
         List<String> trained;
         try {
@@ -212,7 +231,7 @@ public record LoraModel(LoraConfig config, Map<String, LoraAdapter> adapters, Ma
             throw new ModelFormatException(file, "adapter tensor '" + key + "' has shape " + java.util.Arrays.toString(found)
                     + ", expected " + java.util.Arrays.toString(expected));
         }
-        return Nd4j.createFromArray(f.getFloats(key)).reshape(expected);
+        return Nd4j.createFromArray(FiniteValues.requireFinite(f.getFloats(key), file, key)).reshape(expected);
     }
 
     /** The base weights with every adapter merged in (W + scale · B · A) and the trained base tensors in place. */

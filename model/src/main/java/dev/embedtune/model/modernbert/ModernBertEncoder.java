@@ -120,6 +120,7 @@ public final class ModernBertEncoder implements Encoder {
     public INDArray forward(int[][] inputIds, int[][] attentionMask) {
         int b = inputIds.length, t = b == 0 ? 0 : inputIds[0].length;
         int d = config.headDim();
+        dev.embedtune.model.GatherIndices.requireInRange(inputIds, config.vocabSize());
         Map<String, INDArray> in = new HashMap<>();
         in.put("input_ids", Nd4j.createFromArray(inputIds));
         float[][][][] pad = new float[b][1][1][t];

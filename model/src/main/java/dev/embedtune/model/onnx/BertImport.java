@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.model.ModelFormatException;
+import dev.embedtune.model.card.RunFacts;
 import dev.embedtune.model.st.ModelDirectoryWriter;
 import dev.embedtune.model.st.PoolingConfig;
 import dev.embedtune.model.st.SentenceBertConfig;
@@ -38,7 +39,7 @@ public final class BertImport {
         byte[] onnx = resource(model.onnxResource());
         byte[] tokenizer = resource(model.tokenizerResource());
         return write(onnx, "classpath:" + model.onnxResource(), tokenizer, "classpath:" + model.tokenizerResource(),
-                new Options(model.pooling(), true, model.maxSeqLength(), model.modelMaxLength()), outputDir);
+                new Options(model.pooling(), true, model.maxSeqLength(), model.modelMaxLength()), outputDir, model.origin());
     }
 
     /** Imports an ONNX file and a tokenizer.json file. */
@@ -48,9 +49,13 @@ public final class BertImport {
             if (!Files.isRegularFile(p)) {
                 throw new ModelFormatException(p, "no such file");
             }
+            if (Files.size(p) > Integer.MAX_VALUE - 8) {
+                throw new ModelFormatException(p, "is " + Files.size(p) + " bytes; the importer reads files up to 2 GiB "
+                        + "(larger ONNX exports keep their weights in external data files, which it does not read)");
+            }
         }
         return write(Files.readAllBytes(onnx), onnx.toString(), Files.readAllBytes(tokenizerJson),
-                tokenizerJson.toString(), options, outputDir);
+                tokenizerJson.toString(), options, outputDir, onnx.toString());
     }
 
     private static byte[] resource(String name) throws IOException {
@@ -64,7 +69,7 @@ public final class BertImport {
     }
 
     private static OnnxBertImporter.ImportedBert write(byte[] onnx, String onnxName, byte[] tokenizer,
-            String tokenizerName, Options options, Path outputDir) throws IOException {
+            String tokenizerName, Options options, Path outputDir, String origin) throws IOException {
         OnnxBertImporter.ImportedBert bert;
         try {
             bert = OnnxBertImporter.importGraph(OnnxGraph.parse(ByteBuffer.wrap(onnx)));
@@ -98,7 +103,7 @@ public final class BertImport {
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(tok), tokenizerConfig, special, vocab,
                 PoolingConfig.of(options.pooling(), bert.config().hiddenSize()), options.normalize(),
                 new SentenceBertConfig(options.maxSeqLength(), false), SentenceTransformersConfig.DEFAULT),
-                bert.toSafetensors());
+                bert.toSafetensors(), RunFacts.of(origin));
         return bert;
     }
 

@@ -52,6 +52,28 @@ public final class ModelCache {
         return dir;
     }
 
+    /**
+     * How a model directory is named to other tools ({@code base_model_name_or_path}, a model card's
+     * base model): a cached built-in import by its Hugging Face Hub id (recorded in its import marker),
+     * any other directory by the path as given.
+     */
+    public static String nameOrPath(Path modelDir) {
+        Path marker = modelDir.resolve(COMPLETE_MARKER);
+        if (Files.isRegularFile(marker)) {
+            try {
+                String origin = Files.readString(marker).strip();
+                for (BuiltinModel m : BuiltinModel.values()) {
+                    if (m.origin().equals(origin)) {
+                        return origin;
+                    }
+                }
+            } catch (IOException e) {
+                // an unreadable marker names nothing: fall back to the path
+            }
+        }
+        return modelDir.toString();
+    }
+
     /** The cached import of a built-in model, importing it first if absent. */
     public static Path builtin(BuiltinModel model) throws IOException {
         Path models = home().resolve("models");

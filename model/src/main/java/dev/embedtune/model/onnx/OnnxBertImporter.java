@@ -201,6 +201,11 @@ public final class OnnxBertImporter {
             if (w == null) {
                 throw new OnnxFormatException("missing weight " + name + " for a " + config.numHiddenLayers() + "-layer BERT");
             }
+            for (float v : w.data()) {
+                if (!Float.isFinite(v)) {
+                    throw new OnnxFormatException("weight " + name + " holds a non-finite value (" + v + ")");
+                }
+            }
             long[] expected = BertWeights.shape(config, name);
             if (!java.util.Arrays.equals(expected, w.shape())) {
                 throw new OnnxFormatException("weight " + name + " has shape " + java.util.Arrays.toString(w.shape())

@@ -148,7 +148,7 @@ public final class OnnxExporter {
 
         Path target = outputDir.toAbsolutePath().normalize();
         Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
+        Path tmp = AtomicFiles.newTempDirectory(target.getParent(), "." + target.getFileName() + ".");
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp.resolve(ExportDirectory.ONNX_FILE)), 1 << 20)) {
                 model.writeTo(out);

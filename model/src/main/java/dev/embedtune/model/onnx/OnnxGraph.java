@@ -36,20 +36,92 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
 
     static final int FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6, INT64 = 7, DOUBLE = 11;
 
-    /** Parses ModelProto bytes. */
+    /**
+     * Parses ModelProto bytes.
+     *
+     * @throws OnnxFormatException saying "not an ONNX model file" when the bytes do not begin as a
+     *     ModelProto does, "truncated or corrupted ONNX model file" when they begin as one but break
+     *     the format later, or what the importer cannot read (external data, a data type)
+     */
     public static OnnxGraph parse(ByteBuffer modelBytes) throws OnnxFormatException {
+        ByteBuffer graph = graph(modelBytes);
+        try {
+            return parseGraph(graph);
+        } catch (MalformedProtoException e) {
+            throw new OnnxFormatException("truncated or corrupted ONNX model file: " + e.getMessage());
+        }
+    }
+
+    /**
+     * ModelProto's fields (onnx.proto) by number, with their wire types: ir_version 1, producer_name 2,
+     * producer_version 3, domain 4, model_version 5, doc_string 6, graph 7, opset_import 8,
+     * metadata_props 14, training_info 20, functions 25, configuration 26.
+     */
+    private static final Map<Integer, Integer> MODEL_FIELDS = Map.ofEntries(Map.entry(1, ProtoReader.VARINT),
+            Map.entry(2, ProtoReader.LENGTH_DELIMITED), Map.entry(3, ProtoReader.LENGTH_DELIMITED),
+            Map.entry(4, ProtoReader.LENGTH_DELIMITED), Map.entry(5, ProtoReader.VARINT),
+            Map.entry(6, ProtoReader.LENGTH_DELIMITED), Map.entry(7, ProtoReader.LENGTH_DELIMITED),
+            Map.entry(8, ProtoReader.LENGTH_DELIMITED), Map.entry(14, ProtoReader.LENGTH_DELIMITED),
+            Map.entry(20, ProtoReader.LENGTH_DELIMITED), Map.entry(25, ProtoReader.LENGTH_DELIMITED),
+            Map.entry(26, ProtoReader.LENGTH_DELIMITED));
+
+    /**
+     * The GraphProto of a ModelProto. Exporters write ir_version (field 1) first (protobuf writes fields
+     * in number order), so bytes that break the format, or hold a field ModelProto does not have,
+     * before a plausible ir_version was read are no ONNX file at all; later breaks mean a file cut
+     * short or damaged.
+     */
+    private static ByteBuffer graph(ByteBuffer modelBytes) throws OnnxFormatException {
+        if (!modelBytes.hasRemaining()) {
+            throw new OnnxFormatException("not an ONNX model file: it is empty");
+        }
+        String start = firstBytes(modelBytes);
         ProtoReader model = new ProtoReader(modelBytes);
+        boolean irVersion = false;
         ByteBuffer graph = null;
-        while (model.next()) {
-            if (model.field() == 7 && model.wireType() == ProtoReader.LENGTH_DELIMITED) {   // ModelProto.graph
-                graph = model.bytes();
-            } else {
-                model.skip();
+        try {
+            while (model.next()) {
+                Integer wireType = MODEL_FIELDS.get(model.field());
+                if (wireType == null || wireType != model.wireType()) {
+                    throw new MalformedProtoException("field " + model.field() + " with wire type " + model.wireType()
+                            + " is not a field of ModelProto");
+                }
+                if (model.field() == 1) {
+                    long version = model.varint();
+                    if (version < 1 || version > 1000) {
+                        throw new MalformedProtoException("ir_version " + version + " is not an ONNX IR version");
+                    }
+                    irVersion = true;
+                } else if (model.field() == 7) {
+                    graph = model.bytes();
+                } else {
+                    model.skip();
+                }
             }
+        } catch (MalformedProtoException e) {
+            throw new OnnxFormatException(irVersion
+                    ? "truncated or corrupted ONNX model file: " + e.getMessage()
+                    : "not an ONNX model file (an ONNX model begins with its ir_version; this file begins with bytes "
+                            + start + ", and " + e.getMessage() + ")");
+        }
+        if (!irVersion) {
+            throw new OnnxFormatException("not an ONNX model file: it has no ir_version (field 1)");
         }
         if (graph == null) {
-            throw new OnnxFormatException("no graph (ModelProto field 7): not an ONNX model");
+            throw new OnnxFormatException("truncated or corrupted ONNX model file: no graph (ModelProto field 7)");
         }
+        return graph;
+    }
+
+    private static String firstBytes(ByteBuffer b) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < Math.min(8, b.remaining()); i++) {
+            s.append(String.format("%02x ", b.get(b.position() + i) & 0xFF));
+        }
+        return s.toString().trim();
+    }
+
+    private static OnnxGraph parseGraph(ByteBuffer graph) throws OnnxFormatException {
         List<Node> nodes = new ArrayList<>();
         Map<String, Tensor> initializers = new LinkedHashMap<>();
         List<String> inputs = new ArrayList<>(), outputs = new ArrayList<>();
@@ -151,12 +223,17 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
             if (d < 0) {
                 throw new OnnxFormatException("tensor " + name + " has a negative dimension");
             }
-            numel = Math.multiplyExact(numel, d);
+            if (d != 0 && numel > (Integer.MAX_VALUE - 8) / d) {
+                throw new OnnxFormatException("tensor " + name + " has dims " + dims + ", too many elements for one array");
+            }
+            numel *= d;
         }
-        if (numel > Integer.MAX_VALUE - 8) {
-            throw new OnnxFormatException("tensor " + name + " has " + numel + " elements, too many for one array");
+        // The data's size is checked against the dims before anything is allocated from them.
+        List<? extends Number> values = !floatData.isEmpty() ? floatData : intData;
+        if (raw == null && values.size() != numel) {
+            throw new OnnxFormatException("tensor " + name + " has " + values.size() + " values, expected " + numel);
         }
-        float[] data = new float[(int) numel];
+        float[] data;
         if (raw != null) {
             int size = switch (dataType) {
                 case UINT8, INT8 -> 1;
@@ -169,6 +246,7 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
                 throw new OnnxFormatException("tensor " + name + " has " + raw.remaining() + " raw bytes, expected "
                         + numel * size + " for dims " + dims);
             }
+            data = new float[(int) numel];
             raw.order(ByteOrder.LITTLE_ENDIAN);
             for (int k = 0; k < data.length; k++) {
                 data[k] = switch (dataType) {
@@ -181,10 +259,7 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers, List
                 };
             }
         } else {
-            List<? extends Number> values = !floatData.isEmpty() ? floatData : intData;
-            if (values.size() != numel) {
-                throw new OnnxFormatException("tensor " + name + " has " + values.size() + " values, expected " + numel);
-            }
+            data = new float[(int) numel];
             for (int k = 0; k < data.length; k++) {
                 data[k] = values.get(k).floatValue();
             }

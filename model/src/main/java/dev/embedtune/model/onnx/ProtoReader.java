@@ -30,7 +30,7 @@ final class ProtoReader {
         fieldNumber = (int) (key >>> 3);
         wireType = (int) (key & 7);
         if (fieldNumber <= 0) {
-            throw new OnnxFormatException("invalid field number " + fieldNumber + " at byte " + buf.position());
+            throw new MalformedProtoException("invalid field number " + fieldNumber + " at byte " + buf.position());
         }
         return true;
     }
@@ -47,7 +47,7 @@ final class ProtoReader {
         long result = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             if (!buf.hasRemaining()) {
-                throw new OnnxFormatException("truncated varint at byte " + buf.position());
+                throw new MalformedProtoException("truncated varint at byte " + buf.position());
             }
             byte b = buf.get();
             result |= (long) (b & 0x7F) << shift;
@@ -55,7 +55,7 @@ final class ProtoReader {
                 return result;
             }
         }
-        throw new OnnxFormatException("varint longer than 10 bytes at byte " + buf.position());
+        throw new MalformedProtoException("varint longer than 10 bytes at byte " + buf.position());
     }
 
     /** The bytes of a length-delimited field, as a view (no copy). */
@@ -63,7 +63,7 @@ final class ProtoReader {
         expect(LENGTH_DELIMITED);
         long length = varint();
         if (length < 0 || length > buf.remaining()) {
-            throw new OnnxFormatException("field " + fieldNumber + " claims " + length + " bytes but "
+            throw new MalformedProtoException("field " + fieldNumber + " claims " + length + " bytes but "
                     + buf.remaining() + " remain (truncated file?)");
         }
         ByteBuffer view = buf.slice().limit((int) length).order(ByteOrder.LITTLE_ENDIAN);
@@ -102,7 +102,7 @@ final class ProtoReader {
         if (wireType == LENGTH_DELIMITED) {
             ByteBuffer b = bytes();
             if (b.remaining() % 4 != 0) {
-                throw new OnnxFormatException("packed floats of " + b.remaining() + " bytes");
+                throw new MalformedProtoException("packed floats of " + b.remaining() + " bytes");
             }
             while (b.hasRemaining()) {
                 out.add(b.getFloat());
@@ -118,19 +118,19 @@ final class ProtoReader {
             case FIXED64 -> { need(8); buf.position(buf.position() + 8); }
             case LENGTH_DELIMITED -> bytes();
             case FIXED32 -> { need(4); buf.position(buf.position() + 4); }
-            default -> throw new OnnxFormatException("unsupported wire type " + wireType + " for field " + fieldNumber);
+            default -> throw new MalformedProtoException("unsupported wire type " + wireType + " for field " + fieldNumber);
         }
     }
 
     private void need(int n) throws OnnxFormatException {
         if (buf.remaining() < n) {
-            throw new OnnxFormatException("truncated field " + fieldNumber + ": needs " + n + " bytes, " + buf.remaining() + " remain");
+            throw new MalformedProtoException("truncated field " + fieldNumber + ": needs " + n + " bytes, " + buf.remaining() + " remain");
         }
     }
 
     private void expect(int type) throws OnnxFormatException {
         if (wireType != type) {
-            throw new OnnxFormatException("field " + fieldNumber + " has wire type " + wireType + ", expected " + type);
+            throw new MalformedProtoException("field " + fieldNumber + " has wire type " + wireType + ", expected " + type);
         }
     }
 }

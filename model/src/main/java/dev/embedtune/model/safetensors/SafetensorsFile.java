@@ -106,6 +106,11 @@ public final class SafetensorsFile implements TensorSource {
     }
 
     @Override
+    public Path file(String name) {
+        return file;
+    }
+
+    @Override
     public List<String> names() {
         return Collections.unmodifiableList(new ArrayList<>(tensors.keySet()));
     }

@@ -103,7 +103,7 @@ public final class SafetensorsWriter {
         header.flip();
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        Path tmp = dev.embedtune.model.AtomicFiles.newTempFile(dir, "." + file.getFileName());
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeFully(out, header);

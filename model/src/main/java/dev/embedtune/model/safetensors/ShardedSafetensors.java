@@ -108,6 +108,11 @@ public final class ShardedSafetensors implements TensorSource {
     }
 
     @Override
+    public Path file(String name) throws SafetensorsException {
+        return shard(name).path();
+    }
+
+    @Override
     public float[] getFloats(String name) throws IOException {
         return shard(name).getFloats(name);
     }

@@ -24,6 +24,9 @@ public interface TensorSource extends AutoCloseable {
      */
     float[] getFloats(String name) throws IOException;
 
+    /** The file that holds the tensor (the shard, for a sharded checkpoint), for error messages. */
+    java.nio.file.Path file(String name) throws SafetensorsException;
+
     /** A read-only little-endian view of the tensor's bytes (tensors under 2 GiB). */
     ByteBuffer getRaw(String name) throws IOException;
 

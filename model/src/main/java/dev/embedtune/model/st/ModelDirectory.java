@@ -85,6 +85,11 @@ public record ModelDirectory(Path dir, Path transformerDir, ModelConfig config, 
         }
         SentenceBertConfig sbert = readSentenceBert(transformerDir, dir, config);
         SentenceTransformersConfig settings = readSettings(dir.resolve("config_sentence_transformers.json"));
+        Integer truncate = settings.truncateDim();
+        if (truncate != null && (truncate < 1 || truncate > pooling.outputDimension())) {
+            throw new ModelFormatException(dir.resolve("config_sentence_transformers.json"), "truncate_dim " + truncate
+                    + " must be between 1 and the model's embedding dimension " + pooling.outputDimension());
+        }
         Path tokenizer = transformerDir.resolve("tokenizer.json");
         Path vocab = transformerDir.resolve("vocab.txt");
         return new ModelDirectory(dir, transformerDir, config, Files.isRegularFile(tokenizer) ? tokenizer : null,
@@ -130,8 +135,11 @@ public record ModelDirectory(Path dir, Path transformerDir, ModelConfig config, 
                 dir.resolve("sentence_bert_config.json"))) {
             if (Files.isRegularFile(candidate)) {
                 JsonFields f = new JsonFields(candidate, readJson(candidate));
-                return new SentenceBertConfig(f.optionalInt("max_seq_length", config.maxPositionEmbeddings()),
-                        f.optionalBoolean("do_lower_case", false));
+                int maxSeqLength = f.optionalInt("max_seq_length", config.maxPositionEmbeddings());
+                if (maxSeqLength < 1) {
+                    throw new ModelFormatException(candidate, "max_seq_length must be at least 1, got " + maxSeqLength);
+                }
+                return new SentenceBertConfig(maxSeqLength, f.optionalBoolean("do_lower_case", false));
             }
         }
         return new SentenceBertConfig(config.maxPositionEmbeddings(), false);

@@ -1,6 +1,8 @@
 package dev.embedtune.model.st;
 
 import dev.embedtune.model.AtomicFiles;
+import dev.embedtune.model.card.ModelCard;
+import dev.embedtune.model.card.RunFacts;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -29,8 +31,6 @@ import java.util.Map;
  */
 public final class ModelDirectoryWriter {
 
-    /** The version written into config_sentence_transformers.json: the oldest whose layout this is. */
-    static final String ST_VERSION = "3.0.1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
@@ -50,11 +50,19 @@ public final class ModelDirectoryWriter {
     }
 
     public static void write(Path dir, Contents contents, SafetensorsWriter weights) throws IOException {
+        write(dir, contents, weights, null);
+    }
+
+    /** @param card what README.md says about where the model comes from, or null for no card */
+    public static void write(Path dir, Contents contents, SafetensorsWriter weights, RunFacts card) throws IOException {
         Path target = dir.toAbsolutePath();
         Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
+        Path tmp = AtomicFiles.newTempDirectory(target.getParent(), "." + target.getFileName() + ".");
         try {
             writeInto(tmp, contents, weights);
+            if (card != null) {
+                ModelCard.write(tmp, card);
+            }
             AtomicFiles.replaceDirectory(tmp, target);
         } finally {
             AtomicFiles.deleteTree(tmp);
@@ -63,7 +71,7 @@ public final class ModelDirectoryWriter {
 
     private static void writeInto(Path d, Contents c, SafetensorsWriter weights) throws IOException {
         weights.write(d.resolve(Safetensors.SINGLE));
-        json(d.resolve("config.json"), c.config().toJson());
+        json(d.resolve("config.json"), VersionStamps.configJson(c.config().toJson()));
         Files.write(d.resolve("tokenizer.json"), c.tokenizerJson());
         json(d.resolve("tokenizer_config.json"), JSON.valueToTree(c.tokenizerConfig()));
         json(d.resolve("special_tokens_map.json"), JSON.valueToTree(c.specialTokens()));
@@ -86,11 +94,7 @@ public final class ModelDirectoryWriter {
         }
         json(d.resolve("modules.json"), modules);
 
-        ObjectNode st = JsonNodeFactory.instance.objectNode();
-        ObjectNode version = st.putObject("__version__");
-        version.put("sentence_transformers", ST_VERSION);
-        version.put("transformers", "4.41.2");
-        version.put("pytorch", "2.3.0");
+        ObjectNode st = VersionStamps.sentenceTransformersJson(JsonNodeFactory.instance.objectNode());
         ObjectNode prompts = st.putObject("prompts");
         c.settings().prompts().forEach(prompts::put);
         st.put("default_prompt_name", c.settings().defaultPromptName());

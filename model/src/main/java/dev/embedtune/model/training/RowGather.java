@@ -14,6 +14,7 @@ final class RowGather {
     }
 
     static void rows(INDArray table, int[] indices, INDArray out) {
+        dev.embedtune.model.GatherIndices.requireInRange(indices, table.size(0));
         Gather gather = new Gather(table, Nd4j.createFromArray(indices), 0);
         gather.addOutputArgument(out);
         Nd4j.exec(gather);

@@ -130,7 +130,7 @@ public final class FineTuneJob {
         Path out = args.outputDir();
         Files.createDirectories(out);
         Path adapter = out.resolve("adapter");
-        Path tmp = Files.createTempDirectory(out, ".adapter.");
+        Path tmp = AtomicFiles.newTempDirectory(out, ".adapter.");
         try {
             model.saveTrained(tmp);
             AtomicFiles.replaceDirectory(tmp, adapter);

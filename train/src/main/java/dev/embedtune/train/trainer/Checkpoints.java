@@ -136,11 +136,13 @@ public final class Checkpoints {
             case F64 -> {
                 double[] d = new double[n];
                 raw.asDoubleBuffer().get(d);
+                dev.embedtune.model.FiniteValues.requireFinite(d, f.path(), t.name());
                 yield Nd4j.create(d, t.shape(), 'c');
             }
             case F32 -> {
                 float[] d = new float[n];
                 raw.asFloatBuffer().get(d);
+                dev.embedtune.model.FiniteValues.requireFinite(d, f.path(), t.name());
                 yield Nd4j.create(d, t.shape(), 'c');
             }
             default -> throw new IOException(f.path() + ": tensor " + t.name() + " has dtype " + t.dtype() + ", expected F32 or F64");

@@ -82,7 +82,7 @@ public final class LoraTrainingModel implements TrainableModel {
             weights = EncoderWeights.read(md.config(), source, md.transformerDir());
         }
         TrainingEncoder encoder = TrainingEncoder.create(md.config(), weights, adapters, base, DataType.FLOAT, modelDropout);
-        return new LoraTrainingModel(md, Embedder.tokenizer(md, maxLength), encoder, md.dir().toString());
+        return new LoraTrainingModel(md, Embedder.tokenizer(md, maxLength), encoder, dev.embedtune.model.onnx.ModelCache.nameOrPath(md.dir()));
     }
 
     /** The tokenizer (truncating at the training max length, padding to the longest text). */
