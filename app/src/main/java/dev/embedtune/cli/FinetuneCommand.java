@@ -187,6 +187,16 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar on stderr (disable_tqdm).")
     boolean noProgress;
 
+    @Option(names = "--gradient-checkpointing",
+            description = "gradient_checkpointing: keep each layer's input only and recompute the layer in the backward "
+                    + "(the same gradients in less memory, about one more forward of compute).")
+    boolean gradientCheckpointing;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE",
+            description = "max_memory, e.g. 6g: turn on gradient checkpointing and GradCache mini-batches as needed to "
+                    + "stay under it, or refuse the run up front when it cannot fit.")
+    String maxMemory;
+
     @Spec
     CommandSpec spec;
 

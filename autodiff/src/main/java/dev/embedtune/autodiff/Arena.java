@@ -19,11 +19,27 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class Arena {
     private static final long ALIGN = 16;                    // elements: 64 bytes of FLOAT
     private final DataType type;
+    private final boolean counting;                          // measures what would be taken, holds nothing
     private INDArray backing;                                // [capacity]
     private long used;
 
     public Arena(DataType type) {
+        this(type, false);
+    }
+
+    private Arena(DataType type, boolean counting) {
         this.type = type;
+        this.counting = counting;
+    }
+
+    /**
+     * The bytes {@code build} would take, measured without allocating: its takes return null, so it
+     * must only take, never touch the arrays (constructors of activation sets qualify).
+     */
+    public static long measure(DataType type, java.util.function.Consumer<Arena> build) {
+        Arena counter = new Arena(type, true);
+        build.accept(counter);
+        return counter.used * type.width();
     }
 
     /** Thrown by {@link #take} when the buffer is too small; {@link #needed} tells how much the pass wants so far. */
@@ -71,6 +87,9 @@ public final class Arena {
     public INDArray take(long rows, long cols) {
         long n = rows * cols, start = used;
         used = (start + n + ALIGN - 1) / ALIGN * ALIGN;
+        if (counting) {
+            return null;
+        }
         if (backing == null || used > backing.length()) {
             throw new Full(used);
         }
