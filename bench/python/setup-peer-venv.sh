@@ -18,6 +18,11 @@ tmp="$venv/.installing"
 touch "$tmp"
 # Few retries: where the default index is unreachable (a machine with only a local index) pip moves on.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --retries "${EMBEDTUNE_PIP_RETRIES:-1}" --timeout 20 -r "$here/requirements-peer.txt"
+# MKL on AMD CPUs: the vendor-check override that lets MKL use its AVX-512 kernels (see mkl-on-amd.c); the
+# suite preloads it into the peers when it exists. No compiler: no override, the peers run MKL's AMD path.
+if command -v cc > /dev/null 2>&1; then
+  cc -shared -fPIC -O2 -o "$venv/lib/libmkl-on-amd.so" "$here/mkl-on-amd.c" || rm -f "$venv/lib/libmkl-on-amd.so"
+fi
 # A marker naming what was installed: the suite re-runs this script when the pins change.
 cp "$here/requirements-peer.txt" "$venv/.requirements-installed"
 rm -f "$tmp"

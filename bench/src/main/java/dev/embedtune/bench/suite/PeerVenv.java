@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -84,6 +85,26 @@ public final class PeerVenv {
             return new PythonPeer.Interpreter(null, "interrupted while installing the peer venv");
         } finally {
             PythonPeer.deleteQuietly(dir);
+        }
+    }
+
+    /**
+     * {@code LD_PRELOAD} of the MKL vendor-check override ({@code bench/python/mkl-on-amd.c}, built by the
+     * setup script) when the CPU is AMD and the override was built; empty otherwise or when
+     * {@code EMBEDTUNE_PEER_MKL_ON_AMD=0}. It is the peers' fastest configuration here (PyTorch's MKL
+     * sgemm about twice as fast), so the suite gives it to them and names it in each peer's params.
+     */
+    static Map<String, String> mklOnAmd() {
+        Path shim = location().resolve("lib/libmkl-on-amd.so");
+        if ("0".equals(System.getenv("EMBEDTUNE_PEER_MKL_ON_AMD")) || !Files.isRegularFile(shim)) {
+            return Map.of();
+        }
+        try {
+            boolean amd = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().anyMatch(l -> l.startsWith("vendor_id")
+                    && l.contains("AuthenticAMD"));
+            return amd ? Map.of("LD_PRELOAD", shim.toString()) : Map.of();
+        } catch (IOException e) {
+            return Map.of();
         }
     }
 

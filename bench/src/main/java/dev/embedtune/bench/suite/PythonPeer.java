@@ -94,6 +94,16 @@ public final class PythonPeer {
             return new Spec(id, PLAIN_SCRIPT, args, p, threads, iterations, Map.of(), comparesTo);
         }
 
+        /** The same run with {@code extra} added to its environment. */
+        Spec withEnvironment(Map<String, String> extra) {
+            Map<String, String> env = new java.util.HashMap<>(environment);
+            env.putAll(extra);
+            Map<String, String> p = new LinkedHashMap<>(params);
+            p.put("env", new TreeMap<>(env).entrySet().stream().map(e -> e.getKey() + "=" + java.nio.file.Path.of(e.getValue())
+                    .getFileName()).reduce((a, b) -> a + " " + b).orElse(""));
+            return new Spec(id, script, arguments, p, threads, iterations, env, comparesTo);
+        }
+
         /** The script's mode argument (for the result's note). */
         String mode() {
             int i = arguments.indexOf("--mode");

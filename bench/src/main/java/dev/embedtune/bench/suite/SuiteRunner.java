@@ -52,6 +52,7 @@ public final class SuiteRunner {
             Map.entry("tokens", "32"),              // Embedding/EmbedderThreads: 32 texts × 32 tokens (full: × 128)
             Map.entry("maxTokens", "32"),           // EmbeddingCorpusBenchmark: passages truncated at 32 (full: 256)
             Map.entry("corpusLimit", "64"),         // EmbeddingCorpusBenchmark: the first 64 passages (full: all)
+            Map.entry("model", "all-minilm-l6-v2"), // EmbeddingCorpusBenchmark: MiniLM only (full: bge-small too)
             Map.entry("passageLimit", "1000"),      // TokenizerBenchmark: the first 1,000 passages (full: all)
             Map.entry("corpusSize", "20000"),       // InformationRetrievalEvaluatorBenchmark (full: 100,000)
             Map.entry("queries", "200"),            // InformationRetrievalEvaluatorBenchmark (full: 1,000)
@@ -225,8 +226,12 @@ public final class SuiteRunner {
         List<PeerResult> peers = new ArrayList<>();
         PythonPeer.Interpreter venv = mode == Mode.QUICK ? PeerVenv.ifReady() : PeerVenv.ensure();
         long timeout = mode == Mode.QUICK ? 300 : 3600;
+        Map<String, String> mklOnAmd = venv.command() == null ? Map.of() : PeerVenv.mklOnAmd();
         try (PeerInputs inputs = new PeerInputs()) {
             for (PythonPeer.Spec spec : specs) {
+                if (!mklOnAmd.isEmpty() && !spec.mode().startsWith("ort")) {
+                    spec = spec.withEnvironment(mklOnAmd);   // torch's MKL: its AVX-512 kernels on AMD too
+                }
                 PeerResult r;
                 try {
                     r = PythonPeer.run(spec, venv, timeout, inputs);
