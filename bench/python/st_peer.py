@@ -237,6 +237,8 @@ def run_train_step(args, torch):
         opt.step()
 
     times = measure(step, args.warmup, args.iterations)
+    if args.profile:
+        profile(torch, step)
     runtime = model_runtime(model, torch)
     runtime["lora"] = f"r=16 alpha=32 dropout={lora_dropout} targets={','.join(LORA_TARGETS)} ({len(params)} tensors)"
     runtime["loss"] = "MNRL(scale 20)" if args.loss == "mnrl" else f"MatryoshkaLoss(MNRL(scale 20), {MATRYOSHKA_DIMS})"
@@ -247,6 +249,15 @@ def run_train_step(args, torch):
     return result(args, "train-step", times, 1, "step", runtime,
                   {"real_tokens_per_second": tokens / statistics.median(times)},
                   f"manual loop: ST loss classes, PEFT LoRA, torch AdamW; {args.batch}+{args.batch} x {args.tokens} random ids")
+
+
+def profile(torch, step):
+    """One more step under torch.profiler; the ops by self CPU time go to stderr (where the time goes)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    log(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
 
 
 def run_trainer(args, torch):
@@ -518,6 +529,7 @@ def main(argv=None):
     p.add_argument("--train-mode", action="store_true", help="dropout on (the model's; LoRA's 0.1 unless --lora-dropout)")
     p.add_argument("--lora-dropout", type=float, default=-1.0, help="LoRA dropout (default: 0.1 in train mode, else 0)")
     p.add_argument("--attn", default="", help="attn_implementation (sdpa, eager); default: transformers' choice")
+    p.add_argument("--profile", action="store_true", help="train-step: profile one more step (torch.profiler, stderr)")
     p.add_argument("--self-test", action="store_true")
     args = p.parse_args(argv)
     if args.mode.startswith("ort"):
