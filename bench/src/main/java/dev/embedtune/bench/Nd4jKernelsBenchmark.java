@@ -54,6 +54,7 @@ public class Nd4jKernelsBenchmark {
 
     @Setup
     public void setUp() {
+        dev.embedtune.quant.NativeRuntime.configure();   // OpenBLAS's AVX-512 kernels where the CPU has them, as embedtune runs
         Nd4j.getRandom().setSeed(42);
         activations = Nd4j.randn(DataType.FLOAT, TOKENS, HIDDEN);
         ffnWeight = Nd4j.randn(DataType.FLOAT, HIDDEN, FFN).muli(0.05);

@@ -66,7 +66,7 @@ public class TrainingStepBenchmark {
     @Param("128")
     public int trainTokens;
 
-    private Step fp32, nf4, nf4Matryoshka, nf4Dropout, nf4MatryoshkaDropout;
+    private Step fp32, nf4, nf4Matryoshka, nf4Dropout, nf4MatryoshkaDropout, fp32Matryoshka, fp32MatryoshkaDropout;
 
     /** One model with its optimizer, inputs and saved passes. */
     static final class Step {
@@ -190,5 +190,28 @@ public class TrainingStepBenchmark {
                     new MatryoshkaLoss(new MultipleNegativesRankingLoss(), h, h, 256, 128, 64), trainPairs, trainTokens, true);
         }
         return nf4MatryoshkaDropout.run();
+    }
+
+    /** Float32 base, MNRL in Matryoshka, eval mode: the eval-mode peer's step over an unquantised base. */
+    @Benchmark
+    public double training_step_lora_fp32_matryoshka() {
+        if (fp32Matryoshka == null) {
+            fp32Matryoshka = new Step(config, weights, "none", matryoshka(), trainPairs, trainTokens);
+        }
+        return fp32Matryoshka.run();
+    }
+
+    /** Float32 base, MNRL in Matryoshka, train mode: the train-mode peers' step over an unquantised base. */
+    @Benchmark
+    public double training_step_lora_fp32_matryoshka_dropout() {
+        if (fp32MatryoshkaDropout == null) {
+            fp32MatryoshkaDropout = new Step(config, weights, "none", matryoshka(), trainPairs, trainTokens, true);
+        }
+        return fp32MatryoshkaDropout.run();
+    }
+
+    private MatryoshkaLoss matryoshka() {
+        int h = config.hiddenSize();
+        return new MatryoshkaLoss(new MultipleNegativesRankingLoss(), h, h, 256, 128, 64);
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import dev.embedtune.model.onnx.BuiltinModel;
+import dev.embedtune.quant.NativeRuntime;
 import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.results.Result;
@@ -79,11 +80,12 @@ public final class SuiteRunner {
     static final List<String> CORPUS_BENCHMARKS = List.of(B + "EmbeddingCorpusBenchmark.embedderJargon",
             B + "EmbeddingCorpusBenchmark.onnxRuntimeJargon");
     /** The eval-mode training steps (no dropout), float32 and NF4 bases. */
-    static final List<String> TRAINING_STEP_BENCHMARKS = List.of(B + "TrainingStepBenchmark.training_step_lora_fp32",
-            B + "TrainingStepBenchmark.training_step_qlora_nf4", B + "TrainingStepBenchmark.training_step_qlora_nf4_matryoshka");
+    static final List<String> TRAINING_STEP_BENCHMARKS = List.of(B + "TrainingStepBenchmark.training_step_lora_fp32_matryoshka",
+            B + "TrainingStepBenchmark.training_step_qlora_nf4_matryoshka", B + "TrainingStepBenchmark.training_step_lora_fp32",
+            B + "TrainingStepBenchmark.training_step_qlora_nf4");
     /** The train-mode steps (model dropout and LoRA dropout 0.1). */
-    static final List<String> TRAIN_MODE_BENCHMARKS = List.of(B + "TrainingStepBenchmark.training_step_qlora_nf4_dropout",
-            B + "TrainingStepBenchmark.training_step_qlora_nf4_matryoshka_dropout");
+    static final List<String> TRAIN_MODE_BENCHMARKS = List.of(B + "TrainingStepBenchmark.training_step_lora_fp32_matryoshka_dropout",
+            B + "TrainingStepBenchmark.training_step_qlora_nf4_matryoshka_dropout", B + "TrainingStepBenchmark.training_step_qlora_nf4_dropout");
     static final List<String> JARGON_TRAINING_BENCHMARKS = List.of(B + "TrainingJargonBenchmark.training_step_jargon_qlora_nf4");
     static final List<String> GEMM_BENCHMARKS = List.of(B + "Nd4jKernelsBenchmark.gemmFfn");
 
@@ -148,9 +150,11 @@ public final class SuiteRunner {
 
     /**
      * The peers' environment beyond the thread counts: the fastest configuration found on the project's
-     * machine (see docs/BENCHMARKS.md, "Peers (December)").
+     * machine (see docs/BENCHMARKS.md, "Peers (December)"). PyTorch's GNU OpenMP threads spin-wait by
+     * default; on a 2-core machine shared with other work that made a step 5–8× slower than with passive
+     * waiting (the setting ND4J runs with too). MKL's AVX-512 kernels on AMD come from PeerVenv.mklOnAmd.
      */
-    static final Map<String, String> PEER_ENVIRONMENT = Map.of();
+    static final Map<String, String> PEER_ENVIRONMENT = Map.of("OMP_WAIT_POLICY", "PASSIVE");
 
     /**
      * The fallback peers (bert_peer.py: a plain-torch BERT, e.g. on Debian's python3-torch 1.13), run only
@@ -194,6 +198,7 @@ public final class SuiteRunner {
      */
     public static ResultFile run(Mode mode, List<String> includes, int threads, int peerThreads)
             throws RunnerException {
+        NativeRuntime.configure();   // before ND4J loads in this JVM (quick mode runs in-process), as embedtune's entry points do
         List<String> patterns = includes.isEmpty() ? List.of(ALL) : includes;
         List<String> standard = benchmarks(patterns, WHOLE_CORPUS, false);
         List<String> corpus = benchmarks(patterns, WHOLE_CORPUS, true);
