@@ -474,13 +474,14 @@ def run_env(args, torch):
     for name, m, k, n in shapes:
         a, b = torch.randn(m, k), torch.randn(k, n)
         c = torch.empty(m, n)
-        times = measure(lambda: torch.mm(a, b, out=c), 3, max(3, args.iterations))
+        times = measure(lambda: torch.mm(a, b, out=c), args.warmup, args.iterations)
         figures[f"gflops {name}"] = 2 * m * k * n / statistics.median(times) / 1e9
-        times_all.extend(times)
+        if n == 1536:
+            times_all = times  # the item: one 4096x384 . 384x1536 sgemm, as Nd4jKernelsBenchmark.gemmFfn
     linear = torch.nn.Linear(384, 1536)
     x = torch.randn(4096, 384)
     with torch.inference_mode():
-        times = measure(lambda: linear(x), 3, max(3, args.iterations))
+        times = measure(lambda: linear(x), args.warmup, args.iterations)
     figures["gflops nn.Linear 4096x384 -> 1536"] = 2 * 4096 * 384 * 1536 / statistics.median(times) / 1e9
     return result(args, "env", times_all, 1, "gemm", runtime_info(torch), figures, "sgemm rates at the step's shapes")
 

@@ -71,7 +71,7 @@ final class Mfu {
             double f = flopsPerItem(b.name(), b.params());
             if (Double.isFinite(f)) {
                 double achieved = f * b.itemsPerSecond() / 1e9;
-                out.add(new String[] {b.key(), fmt(b.itemsPerSecond()), fmt(achieved), pct(achieved / ceiling), ""});
+                out.add(new String[] {b.key(), items(b.itemsPerSecond()), fmt(achieved), pct(achieved / ceiling), ""});
             }
         }
         for (PeerResult p : result.peers()) {
@@ -81,7 +81,7 @@ final class Mfu {
             double f = flopsPerItem(p.id().contains("train_step") ? "training_step" : p.id(), p.params());
             if (Double.isFinite(f)) {
                 double achieved = f * p.itemsPerSecond() / 1e9;
-                out.add(new String[] {p.key(), fmt(p.itemsPerSecond()), fmt(achieved), pct(achieved / ceiling),
+                out.add(new String[] {p.key(), items(p.itemsPerSecond()), fmt(achieved), pct(achieved / ceiling),
                         pct(achieved / torch)});
             }
         }
@@ -98,6 +98,10 @@ final class Mfu {
 
     private static String fmt(double v) {
         return Double.isFinite(v) ? String.format("%.1f", v) : "–";
+    }
+
+    private static String items(double v) {
+        return Double.isFinite(v) ? String.format("%.4g", v) : "–";
     }
 
     private static String pct(double v) {
