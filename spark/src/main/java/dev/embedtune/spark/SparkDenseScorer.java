@@ -45,6 +45,7 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
     private final Map<String, float[]> queryCache = new HashMap<>();
     private final DenseScorer positives;
     private final Map<Integer, Integer> positiveSlot = new HashMap<>();
+    private final Broadcast<List<String>> corpusTexts;
 
     /**
      * @param corpus     the corpus, distinct texts (as {@link dev.embedtune.train.mining.HardNegativeMiner#corpusWithPositives} builds it)
@@ -128,7 +129,7 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
             lookup.put(texts.get(idsOfPositives.get(k)), rowsOfPositives.get(k));
         }
         this.positives = positiveTexts.isEmpty() ? null : new DenseScorer(new Lookup(lookup, queryCache), positiveTexts, queryBlock);
-        corpusTexts.destroy();
+        this.corpusTexts = corpusTexts;   // destroyed on close: a lost cached shard is recomputed from it
         want.destroy();
     }
 
@@ -207,6 +208,7 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
     @Override
     public void close() {
         shards.unpersist(false);
+        corpusTexts.destroy();
     }
 
     /**

@@ -71,6 +71,8 @@ public final class SparkEmbedCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    private static final String ROW = "__embedtune_row";
+
     @Override
     public Integer call() throws Exception {
         if (!precision.equalsIgnoreCase("float32")) {
@@ -86,8 +88,12 @@ public final class SparkEmbedCommand implements Callable<Integer> {
         }
         SparkSession spark = parent.session();
         Dataset<Row> texts = SparkInputs.read(spark, input);
+        boolean ordered = output.endsWith(".jsonl");
         if (partitions != null) {
-            texts = texts.repartition(partitions);
+            // contiguous ranges of the input, each in input order, so that the JSONL keeps the input's order
+            texts = texts.withColumn(ROW, org.apache.spark.sql.functions.monotonically_increasing_id())
+                    .repartitionByRange(partitions, org.apache.spark.sql.functions.col(ROW))
+                    .sortWithinPartitions(ROW);
         }
         Dataset<Row> embedded;
         try {
@@ -96,7 +102,10 @@ public final class SparkEmbedCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), input + ": " + e.getMessage());
         }
         long rows;
-        if (output.endsWith(".jsonl")) {
+        if (partitions != null) {
+            embedded = embedded.drop(ROW);
+        }
+        if (ordered) {
             rows = writeJsonl(embedded, Path.of(output));
         } else {
             embedded.write().mode("overwrite").parquet(output);

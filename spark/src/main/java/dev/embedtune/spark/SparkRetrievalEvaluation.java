@@ -143,8 +143,11 @@ public final class SparkRetrievalEvaluation {
         Broadcast<HashMap<String, float[]>> cached = sc.broadcast(matryoshka ? new HashMap<>(queryEmbedding) : new HashMap<>());
         Broadcast<int[][]> entries = sc.broadcast(entryIndex);
         int maxK = options.cutoffs().maxK();
-        List<Integer> dimList = dims;
-        InformationRetrievalEvaluator.Options opts = options;
+        List<Integer> dimList = new ArrayList<>(dims);
+        // Options is not serializable: ship what the ranking needs and rebuild it on the executor
+        List<SimilarityFunction> fns = new ArrayList<>(functions);
+        int queryBlock = options.queryBlock(), corpusBlock = options.corpusBlock();
+        InformationRetrievalEvaluator.ScoreKernelChoice kernel = options.kernel();
         List<Integer> ids = new ArrayList<>();
         for (int s = 0; s < shards.size(); s++) {
             ids.add(s);
@@ -162,13 +165,15 @@ public final class SparkRetrievalEvaluation {
                         rows.put(call.get(i), r[i]);
                     }
                 }
+                InformationRetrievalEvaluator.Options opts = InformationRetrievalEvaluator.Options.defaults()
+                        .withBlocks(queryBlock, corpusBlock, kernel);
                 int[] indices = entries.value()[s];
                 int nViews = queryViews.value().length;
                 int[][][] idx = new int[nViews][][];
                 float[][][] sc2 = new float[nViews][][];
                 for (int v = 0; v < nViews; v++) {
-                    Integer dim = dimList.isEmpty() ? null : dimList.get(v / opts.functions().size());
-                    SimilarityFunction f = opts.functions().get(v % opts.functions().size());
+                    Integer dim = dimList.isEmpty() ? null : dimList.get(v / fns.size());
+                    SimilarityFunction f = fns.get(v % fns.size());
                     Map<float[], float[]> once = new java.util.IdentityHashMap<>();
                     float[][] c = new float[shard.texts().size()][];
                     for (int i = 0; i < c.length; i++) {
