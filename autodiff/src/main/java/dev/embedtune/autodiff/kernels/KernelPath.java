@@ -1,5 +1,6 @@
 package dev.embedtune.autodiff.kernels;
 
+import dev.embedtune.quant.NativeRuntime;
 import java.nio.ByteOrder;
 import java.nio.ByteBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,6 +21,7 @@ public final class KernelPath {
     }
 
     private static boolean detect() {
+        NativeRuntime.configure();
         if ("portable".equals(System.getProperty("embedtune.kernels"))) {
             return false;
         }
