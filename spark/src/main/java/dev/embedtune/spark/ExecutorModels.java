@@ -46,6 +46,11 @@ public final class ExecutorModels {
         });
     }
 
+    /** Forgets every model, as a fresh executor JVM would start (tests of a restarted application). */
+    static void clear() {
+        MODELS.clear();
+    }
+
     /** How many models this JVM has loaded (tests check that tasks and stages reuse them). */
     public static int loads() {
         return LOADS.get();
