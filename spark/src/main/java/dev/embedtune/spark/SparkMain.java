@@ -50,6 +50,10 @@ public final class SparkMain implements Runnable {
                 b.config("spark.ui.enabled", "false");
             }
             session = b.getOrCreate();
+            // Spark's INFO lines would bury the command's own output; spark-submit's log4j2 config still applies
+            if (System.getProperty("log4j2.configurationFile") == null) {
+                session.sparkContext().setLogLevel("WARN");
+            }
         }
         return session;
     }
