@@ -70,19 +70,12 @@ public final class CorpusEmbedding {
      */
     public static float[][][] encodeCalls(JavaSparkContext sc, List<List<String>> calls, ModelSpec spec, String prompt,
             int partitions) {
-        List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i < calls.size(); i++) {
-            ids.add(i);
-        }
-        var shipped = sc.broadcast(new ArrayList<>(calls.stream().map(ArrayList::new).toList()));
-        try {
-            List<float[][]> out = sc.parallelize(ids, Math.max(1, Math.min(partitions, calls.size())))
-                    .map(i -> encode(ExecutorModels.embedder(spec), shipped.value().get(i), prompt))
-                    .collect();
-            return out.toArray(float[][][]::new);
-        } finally {
-            shipped.destroy();
-        }
+        List<ArrayList<String>> shipped = new ArrayList<>();
+        calls.forEach(c -> shipped.add(new ArrayList<>(c)));
+        List<float[][]> out = sc.parallelize(shipped, Math.max(1, Math.min(partitions, calls.size())))
+                .map(call -> encode(ExecutorModels.embedder(spec), call, prompt))
+                .collect();   // in call order
+        return out.toArray(float[][][]::new);
     }
 
     static float[][] encode(Embedder embedder, List<String> texts, String prompt) {

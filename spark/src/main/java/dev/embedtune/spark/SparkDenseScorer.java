@@ -33,6 +33,10 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class SparkDenseScorer implements Scorer, AutoCloseable {
 
+    /** One encode call of the local scorer's corpus order: global indices and their texts. */
+    record Batch(int[] indices, List<String> texts) implements Serializable {
+    }
+
     /** A shard of the corpus: its global indices (increasing), texts and embeddings. */
     record Shard(int[] indices, List<String> texts, float[][] rows) implements Serializable {
     }
@@ -45,7 +49,6 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
     private final Map<String, float[]> queryCache = new HashMap<>();
     private final DenseScorer positives;
     private final Map<Integer, Integer> positiveSlot = new HashMap<>();
-    private final Broadcast<List<String>> corpusTexts;
 
     /**
      * @param corpus     the corpus, distinct texts (as {@link dev.embedtune.train.mining.HardNegativeMiner#corpusWithPositives} builds it)
@@ -73,32 +76,38 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
             batches.add(b);
         }
         int shardCount = Math.max(1, Math.min(partitions, batches.size()));
-        List<List<int[]>> plan = new ArrayList<>();
-        for (int s = 0; s < shardCount; s++) {
-            plan.add(new ArrayList<>(batches.subList(batches.size() * s / shardCount, batches.size() * (s + 1) / shardCount)));
-        }
+        // each shard's batches travel with their texts (the RDD's lineage: a lost cached shard is re-embedded)
         List<String> texts = corpus;
-        Broadcast<List<String>> corpusTexts = sc.broadcast(new ArrayList<>(texts));
+        List<ArrayList<Batch>> plan = new ArrayList<>();
+        for (int s = 0; s < shardCount; s++) {
+            ArrayList<Batch> mine = new ArrayList<>();
+            for (int[] b : batches.subList(batches.size() * s / shardCount, batches.size() * (s + 1) / shardCount)) {
+                List<String> t = new ArrayList<>();
+                for (int i : b) {
+                    t.add(texts.get(i));
+                }
+                mine.add(new Batch(b, t));
+            }
+            plan.add(mine);
+        }
         shards = sc.parallelize(plan, shardCount).map(batchesOfShard -> {
             Embedder embedder = ExecutorModels.embedder(model);
             TreeSet<Integer> mine = new TreeSet<>();
             Map<Integer, float[]> rows = new HashMap<>();
-            for (int[] b : batchesOfShard) {
-                List<String> call = new ArrayList<>();
-                for (int i : b) {
-                    call.add(corpusTexts.value().get(i));
-                    mine.add(i);
-                }
-                float[][] r = embedder.encode(call);
-                for (int k = 0; k < b.length; k++) {
-                    rows.put(b[k], r[k]);
+            Map<Integer, String> textOf = new HashMap<>();
+            for (Batch b : batchesOfShard) {
+                float[][] r = embedder.encode(b.texts());
+                for (int k = 0; k < b.indices().length; k++) {
+                    rows.put(b.indices()[k], r[k]);
+                    textOf.put(b.indices()[k], b.texts().get(k));
+                    mine.add(b.indices()[k]);
                 }
             }
             int[] idx = mine.stream().mapToInt(Integer::intValue).toArray();
             List<String> t = new ArrayList<>();
             float[][] v = new float[idx.length][];
             for (int k = 0; k < idx.length; k++) {
-                t.add(corpusTexts.value().get(idx[k]));
+                t.add(textOf.get(idx[k]));
                 v[k] = rows.get(idx[k]);
             }
             return new Shard(idx, t, v);
@@ -129,7 +138,6 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
             lookup.put(texts.get(idsOfPositives.get(k)), rowsOfPositives.get(k));
         }
         this.positives = positiveTexts.isEmpty() ? null : new DenseScorer(new Lookup(lookup, queryCache), positiveTexts, queryBlock);
-        this.corpusTexts = corpusTexts;   // destroyed on close: a lost cached shard is recomputed from it
         want.destroy();
     }
 
@@ -208,7 +216,6 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
     @Override
     public void close() {
         shards.unpersist(false);
-        corpusTexts.destroy();
     }
 
     /**

@@ -51,7 +51,7 @@ public final class SparkRetrievalEvaluation {
     }
 
     /** One shard: corpus entries [from, to) and the encode calls that produce their embeddings. */
-    record Shard(int from, int to, List<List<String>> calls, List<String> texts) implements Serializable {
+    record Shard(int from, int to, List<List<String>> calls, List<String> texts, int[] indices) implements Serializable {
     }
 
     /** One shard's hits per (dimension, function) and query: corpus indices and scores, best first. */
@@ -122,9 +122,13 @@ public final class SparkRetrievalEvaluation {
                     texts.add(corpus.get(i));
                 }
             }
-            shards.add(new Shard(firstSlot, endSlot, calls, texts));
+            shards.add(new Shard(firstSlot, endSlot, calls, texts, null));
         }
         int[][] entryIndex = entryIndices(corpus, slot, shards);
+        for (int s = 0; s < shards.size(); s++) {
+            Shard sh = shards.get(s);
+            shards.set(s, new Shard(sh.from(), sh.to(), sh.calls(), sh.texts(), entryIndex[s]));
+        }
 
         // per (dimension, function): the queries as the local evaluator scores them
         List<SimilarityFunction> functions = options.functions();
@@ -141,22 +145,15 @@ public final class SparkRetrievalEvaluation {
         }
         Broadcast<float[][][]> queryViews = sc.broadcast(preparedQueries);
         Broadcast<HashMap<String, float[]>> cached = sc.broadcast(matryoshka ? new HashMap<>(queryEmbedding) : new HashMap<>());
-        Broadcast<int[][]> entries = sc.broadcast(entryIndex);
         int maxK = options.cutoffs().maxK();
         List<Integer> dimList = new ArrayList<>(dims);
         // Options is not serializable: ship what the ranking needs and rebuild it on the executor
         List<SimilarityFunction> fns = new ArrayList<>(functions);
         int queryBlock = options.queryBlock(), corpusBlock = options.corpusBlock();
         InformationRetrievalEvaluator.ScoreKernelChoice kernel = options.kernel();
-        List<Integer> ids = new ArrayList<>();
-        for (int s = 0; s < shards.size(); s++) {
-            ids.add(s);
-        }
-        List<Shard> shipped = shards;
         List<ShardHits> hits;
         try {
-            hits = sc.parallelize(ids, shards.size()).map(s -> {
-                Shard shard = shipped.get(s);
+            hits = sc.parallelize(shards, shards.size()).map(shard -> {
                 Map<String, float[]> rows = new HashMap<>(cached.value());
                 var embedder = ExecutorModels.embedder(model);
                 for (List<String> call : shard.calls()) {
@@ -167,7 +164,7 @@ public final class SparkRetrievalEvaluation {
                 }
                 InformationRetrievalEvaluator.Options opts = InformationRetrievalEvaluator.Options.defaults()
                         .withBlocks(queryBlock, corpusBlock, kernel);
-                int[] indices = entries.value()[s];
+                int[] indices = shard.indices();
                 int nViews = queryViews.value().length;
                 int[][][] idx = new int[nViews][][];
                 float[][][] sc2 = new float[nViews][][];
@@ -193,7 +190,6 @@ public final class SparkRetrievalEvaluation {
         } finally {
             queryViews.destroy();
             cached.destroy();
-            entries.destroy();
         }
 
         // merge the shards in corpus order, per view and query
