@@ -33,7 +33,7 @@ class CorpusEmbeddingTest {
         List<String> texts = new ArrayList<>();
         StringBuilder jsonl = new StringBuilder();
         ObjectMapper json = new ObjectMapper();
-        for (String[] p : TinyModelDir.pairs(150)) {
+        for (String[] p : TinyModelDir.pairs(60)) {
             for (String t : List.of(p[0], p[1])) {
                 texts.add(t);
                 jsonl.append(json.writeValueAsString(java.util.Map.of("text", t, "n", texts.size()))).append('\n');
