@@ -78,8 +78,15 @@ public final class CorpusEmbedding {
         return out.toArray(float[][][]::new);
     }
 
+    /**
+     * One call on the JVM's shared embedder, holding it for the whole call: tasks of one executor take
+     * turns per call, not per batch (interleaved batches of two tasks have different shapes, and the
+     * encoder would reallocate its activation buffers at every batch).
+     */
     static float[][] encode(Embedder embedder, List<String> texts, String prompt) {
-        return prompt == null ? embedder.encode(texts) : embedder.encode(texts, prompt);
+        synchronized (embedder) {
+            return prompt == null ? embedder.encode(texts) : embedder.encode(texts, prompt);
+        }
     }
 
     /** The rows of a partition with their embeddings, a chunk at a time. */

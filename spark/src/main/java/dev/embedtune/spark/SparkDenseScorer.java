@@ -96,7 +96,7 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
             Map<Integer, float[]> rows = new HashMap<>();
             Map<Integer, String> textOf = new HashMap<>();
             for (Batch b : batchesOfShard) {
-                float[][] r = embedder.encode(b.texts());
+                float[][] r = CorpusEmbedding.encode(embedder, b.texts(), null);
                 for (int k = 0; k < b.indices().length; k++) {
                     rows.put(b.indices()[k], r[k]);
                     textOf.put(b.indices()[k], b.texts().get(k));

@@ -157,7 +157,7 @@ public final class SparkRetrievalEvaluation {
                 Map<String, float[]> rows = new HashMap<>(cached.value());
                 var embedder = ExecutorModels.embedder(model);
                 for (List<String> call : shard.calls()) {
-                    float[][] r = embedder.encode(call);
+                    float[][] r = CorpusEmbedding.encode(embedder, call, null);
                     for (int i = 0; i < call.size(); i++) {
                         rows.put(call.get(i), r[i]);
                     }
