@@ -35,6 +35,7 @@ public final class SparkOverheadBenchmark {
         Path data = Path.of(a[1]);
         int n = a.length > 2 ? Integer.parseInt(a[2]) : 256;
         int rounds = a.length > 3 ? Integer.parseInt(a[3]) : 3;
+        boolean embedding = a.length <= 4 || !a[4].equals("steps-only");
         ObjectMapper json = new ObjectMapper();
         List<String> passages = new ArrayList<>(), queries = new ArrayList<>();
         for (String line : Files.readAllLines(data)) {
@@ -45,12 +46,12 @@ public final class SparkOverheadBenchmark {
             queries.add(json.readTree(line).get("query").asText());
         }
         ModelSpec spec = new ModelSpec(model.toString(), "none", 32, 128, null);
-        Embedder local = ExecutorModels.embedder(spec);   // the same instance the tasks use
+        Embedder local = embedding ? ExecutorModels.embedder(spec) : null;   // the same instance the tasks use
 
         // ---- corpus embedding
         String[] modes = {"Embedder", "local[1]", "local[2]"};
         double[][] seconds = new double[modes.length][rounds];
-        for (int r = -1; r < rounds; r++) {   // round -1 warms up
+        for (int r = -1; r < (embedding ? rounds : -1); r++) {   // round -1 warms up
             for (int m = 0; m < modes.length; m++) {
                 double t;
                 if (m == 0) {
@@ -79,7 +80,7 @@ public final class SparkOverheadBenchmark {
             }
         }
         double base = median(seconds[0]);
-        for (int m = 0; m < modes.length; m++) {
+        for (int m = 0; embedding && m < modes.length; m++) {
             double med = median(seconds[m]);
             System.out.printf("EMBED %-9s median %.2f s, %.1f texts/s, %+.1f %% against the Embedder (rounds %s)%n", modes[m], med,
                     passages.size() / med, 100 * (med / base - 1), Arrays.toString(seconds[m]));
