@@ -21,6 +21,11 @@ public interface FrozenWeight {
     /** Bytes this weight keeps resident. */
     long residentBytes();
 
+    /** The weight itself when it is held dense (no copy needed to multiply by it), else null. */
+    default INDArray dense() {
+        return null;
+    }
+
     /** A dense weight held as is. */
     static FrozenWeight dense(INDArray weight) {
         return new FrozenWeight() {
@@ -38,6 +43,10 @@ public interface FrozenWeight {
 
             public long residentBytes() {
                 return weight.length() * weight.dataType().width();
+            }
+
+            public INDArray dense() {
+                return weight;
             }
         };
     }

@@ -2,11 +2,9 @@ package dev.embedtune.spark;
 
 import dev.embedtune.model.TextEncoder;
 import dev.embedtune.tokenizer.BatchEncoding;
-import dev.embedtune.train.loss.CachedMultipleNegativesRankingLoss;
 import dev.embedtune.train.loss.EmbeddingBatch;
 import dev.embedtune.train.loss.EmbeddingLoss;
 import dev.embedtune.train.loss.LossValue;
-import dev.embedtune.train.loss.MatryoshkaLoss;
 import dev.embedtune.train.trainer.LoraTrainingModel;
 import dev.embedtune.train.trainer.TrainableModel;
 import java.io.IOException;
@@ -226,8 +224,7 @@ public final class DistributedTrainingModel implements TrainableModel, AutoClose
 
     /** The mini-batch size of a cached loss (0 when the loss is not one), as the local model reads it. */
     private static int gradCacheMiniBatch(EmbeddingLoss loss) {
-        EmbeddingLoss inner = loss instanceof MatryoshkaLoss m ? m.inner() : loss;
-        return inner instanceof CachedMultipleNegativesRankingLoss cached ? cached.miniBatchSize() : 0;
+        return loss.gradCacheMiniBatchSize();
     }
 
     @Override

@@ -5,7 +5,8 @@ import dev.embedtune.model.lora.LoraMerge;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.eval.Evaluator;
 import dev.embedtune.train.loss.EmbeddingLoss;
-import dev.embedtune.train.trainer.FineTuneJob;
+import dev.embedtune.train.pipeline.FineTuneJob;
+import dev.embedtune.train.pipeline.RunSpec;
 import dev.embedtune.train.trainer.TrainResult;
 import dev.embedtune.train.trainer.Trainer;
 import dev.embedtune.train.trainer.TrainerListener;
@@ -28,20 +29,23 @@ public final class SparkFineTuneJob {
     }
 
     /**
-     * @param modelDir the base model as the executors see it (the driver reads it too)
+     * @param spec the run specification (LoRA, quantisation, loss, Matryoshka dims, max length, model
+     *     dropout, training arguments), as {@link FineTuneJob#prepare} takes it
+     * @param baseModel the spec's model resolved to a directory, as the driver and the executors see it
      * @return the trainer's result; {@code <output_dir>/adapter} and {@code <output_dir>/model} are written
      */
-    public static TrainResult run(JavaSparkContext sc, FineTuneJob.Settings settings, TrainingArguments args, Dataset data,
-            Evaluator<?> evaluator, TrainerListener listener, String resumeFrom, int partitions) throws IOException {
-        if (!FineTuneJob.formatsOf(settings.loss()).contains(data.format())) {
-            throw new IllegalArgumentException("loss " + settings.loss() + " trains on " + FineTuneJob.formatsOf(settings.loss())
+    public static TrainResult run(JavaSparkContext sc, RunSpec spec, Path baseModel, Dataset data, Evaluator<?> evaluator,
+            TrainerListener listener, String resumeFrom, int partitions) throws IOException {
+        if (!FineTuneJob.formatsOf(spec.loss()).contains(data.format())) {
+            throw new IllegalArgumentException("loss " + spec.loss() + " trains on " + FineTuneJob.formatsOf(spec.loss())
                     + " examples, but " + data.name() + " holds " + data.format().name().toLowerCase(Locale.ROOT) + " examples");
         }
-        TrainingSpec spec = TrainingSpec.of(settings.baseModel(), settings.lora(), settings.quantization(), settings.maxLength(),
-                settings.modelDropout(), args.seed());
-        try (DistributedTrainingModel model = new DistributedTrainingModel(sc, spec, partitions, 8)) {
+        TrainingArguments args = spec.training();
+        TrainingSpec ts = TrainingSpec.of(baseModel, spec.lora(), spec.quantization(), spec.maxLength(), spec.modelDropout(),
+                args.seed());
+        try (DistributedTrainingModel model = new DistributedTrainingModel(sc, ts, partitions, 8)) {
             int dimension = model.driverModel().baseModel().pooling().outputDimension();
-            EmbeddingLoss loss = FineTuneJob.loss(settings.loss(), dimension, settings.matryoshkaDims());
+            EmbeddingLoss loss = FineTuneJob.loss(spec.loss(), dimension, spec.matryoshkaDims(), spec.miniBatchSize());
             TrainResult result = new Trainer(model, data, loss, args, evaluator, listener).train(resumeFrom);
             // as FineTuneJob.save: the adapters in PEFT's layout and the merged model, each renamed into place
             Path out = args.outputDir();
@@ -52,7 +56,7 @@ public final class SparkFineTuneJob {
             } finally {
                 AtomicFiles.deleteTree(tmp);
             }
-            LoraMerge.writeMerged(settings.baseModel(), model.driverModel().adapters(), out.resolve("model"));
+            LoraMerge.writeMerged(baseModel, model.driverModel().adapters(), out.resolve("model"));
             return result;
         }
     }

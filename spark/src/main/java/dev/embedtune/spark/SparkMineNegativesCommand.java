@@ -6,7 +6,7 @@ import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.train.mining.Bm25Scorer;
 import dev.embedtune.train.mining.HardNegativeMiner;
 import dev.embedtune.train.mining.MiningOptions;
-import dev.embedtune.train.mining.PairsFile;
+import dev.embedtune.train.data.DatasetLoader;
 import dev.embedtune.train.mining.Scorer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -85,9 +85,14 @@ public final class SparkMineNegativesCommand implements Callable<Integer> {
         }
         List<HardNegativeMiner.Pair> pairs;
         try {
-            pairs = PairsFile.read(data, split);
+            if (!java.nio.file.Files.isRegularFile(data)) {
+                throw new NoSuchFileException(data.toString());
+            }
+            pairs = HardNegativeMiner.pairs(DatasetLoader.load(data, DatasetLoader.defaultMapping(data), split));
         } catch (NoSuchFileException e) {
             throw new ParameterException(spec.commandLine(), "--data " + data + ": no such file");
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         List<String> corpus = HardNegativeMiner.corpusWithPositives(List.of(), pairs);
         long start = System.nanoTime();

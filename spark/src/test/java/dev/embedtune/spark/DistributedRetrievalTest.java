@@ -11,7 +11,7 @@ import dev.embedtune.train.eval.SimilarityFunction;
 import dev.embedtune.train.mining.DenseScorer;
 import dev.embedtune.train.mining.HardNegativeMiner;
 import dev.embedtune.train.mining.MiningOptions;
-import dev.embedtune.train.mining.PairsFile;
+import dev.embedtune.train.data.DatasetLoader;
 import dev.embedtune.train.trainer.TinyModelDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +46,7 @@ class DistributedRetrievalTest {
     void denseMiningEqualsTheLocalMiner(int partitions) throws Exception {
         MiningOptions options = new MiningOptions(1, 20, 0.99, null, -1.0, null, 3, MiningOptions.Sampling.RANDOM,
                 MiningOptions.Format.N_TUPLE, 42);
-        List<HardNegativeMiner.Pair> pairs = PairsFile.read(data, "train");
+        List<HardNegativeMiner.Pair> pairs = HardNegativeMiner.pairs(DatasetLoader.load(data, DatasetLoader.defaultMapping(data), "train"));
         List<String> corpus = HardNegativeMiner.corpusWithPositives(List.of(), pairs);
         Embedder embedder = Embedder.load(model, new Embedder.Options(16, null, null));
         HardNegativeMiner.Result expected = HardNegativeMiner.mine(pairs, corpus, new DenseScorer(embedder, corpus, 1024), options);

@@ -25,6 +25,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code SentenceTransformer.encode} computes it — tokenise (truncated at max_seq_length), run the
  * encoder, pool, normalise when the model has a Normalize module, truncate for Matryoshka models.
  * Texts are sorted by length and batched so that padding is short; results come back in input order.
+ *
+ * <p>One Embedder serves any number of threads at once: tokenising and pooling run in the callers'
+ * threads, forward passes one at a time with the batches of all waiting callers merged (see
+ * {@link SharedForward}); a text's vector is the same whatever it is batched with.
  */
 public final class Embedder implements TextEncoder {
 
@@ -44,14 +48,14 @@ public final class Embedder implements TextEncoder {
     }
 
     private final ModelDirectory model;
-    private final Encoder encoder;
+    private final SharedForward encoder;
     private final Tokenizer tokenizer;
     private final Options options;
     private final int dimension;
 
     private Embedder(ModelDirectory model, Encoder encoder, Tokenizer tokenizer, Options options) {
         this.model = model;
-        this.encoder = encoder;
+        this.encoder = new SharedForward(encoder);
         this.tokenizer = tokenizer;
         this.options = options;
         int full = model.pooling().outputDimension();
@@ -122,24 +126,10 @@ public final class Embedder implements TextEncoder {
 
     /** Embeds texts with {@code prompt} put before each (null or "" for none). */
     public float[][] encode(List<String> texts, String prompt) {
-        float[][] out = new float[texts.size()][];
         String p = prompt == null ? "" : prompt;
         int promptLength = p.isEmpty() ? 0 : tokenizer.encode(p).ids().length - 1;   // [CLS] + prompt, as ST counts it
-        Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
-        // Longest first, as sentence-transformers sorts, so that each batch pads little.
-        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
-        for (int start = 0; start < order.length; start += options.batchSize()) {
-            int end = Math.min(order.length, start + options.batchSize());
-            List<String> batch = new ArrayList<>(end - start);
-            for (int k = start; k < end; k++) {
-                batch.add(p + texts.get(order[k]));
-            }
-            float[][] vectors = embedBatch(batch, promptLength);
-            for (int k = start; k < end; k++) {
-                out[order[k]] = vectors[k - start];
-            }
-        }
-        return out;
+        List<String> prompted = p.isEmpty() ? texts : texts.stream().map(t -> p + t).toList();
+        return SortedBatches.encode(prompted, options.batchSize(), batch -> embedBatch(batch, promptLength));
     }
 
     /**

@@ -75,6 +75,10 @@ final class EncoderParameters {
     /** The linear {@code module} ({@code <module>.weight}, optional {@code <module>.bias}) with its adapter, if any. */
     LoraLinear linear(String module) {
         INDArray w = weights.get(module + ".weight");
+        if (w == null) {
+            throw new IllegalArgumentException("the model's weights have no tensor " + module + ".weight, which the linear "
+                    + module + " needs; found " + weights.size() + " tensors");
+        }
         FrozenWeight frozen = base.quantized()
                 ? FrozenWeight.quantized(BlockQuantizer.quantize(w.dup().data().asFloat(), w.shape(), base.type(),
                         base.blockSize(), base.doubleQuantize()))

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 abstract class ParameterizedEncoder implements TrainingEncoder {
     final EncoderParameters parameters;
     final DataType type;
+    private boolean checkpointing;
 
     ParameterizedEncoder(EncoderParameters parameters, DataType type) {
         this.parameters = parameters;
@@ -20,6 +21,16 @@ abstract class ParameterizedEncoder implements TrainingEncoder {
         if (rowSeeds != null && rowSeeds.length != rows) {
             throw new IllegalArgumentException(rowSeeds.length + " dropout row seeds for " + rows + " rows");
         }
+    }
+
+    @Override
+    public void setGradientCheckpointing(boolean enabled) {
+        this.checkpointing = enabled;
+    }
+
+    @Override
+    public boolean checkpointing() {
+        return checkpointing;
     }
 
     @Override

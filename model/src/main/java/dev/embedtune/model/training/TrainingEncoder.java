@@ -33,10 +33,14 @@ public interface TrainingEncoder {
         void close();
     }
 
-    /** The training encoder of {@code config}'s architecture, without the model's own dropout. */
+    /**
+     * The training encoder of {@code config}'s architecture with the model's own dropout in train-mode
+     * forwards: every overload that does not say defaults to dropout on, as sentence-transformers trains
+     * (and as the encoders' constructors do); eval-mode forwards never drop.
+     */
     static TrainingEncoder create(ModelConfig config, Map<String, INDArray> weights, LoraModel lora,
             BaseQuantization base, DataType type) {
-        return create(config, weights, lora, base, type, false);
+        return create(config, weights, lora, base, type, true);
     }
 
     /**
@@ -86,6 +90,17 @@ public interface TrainingEncoder {
 
     /** Adds the adapters' gradients for dL/d(last_hidden_state) {@code dHidden} [B·T, H] of {@code pass}. */
     void backward(Pass pass, INDArray dHidden);
+
+    /**
+     * Gradient checkpointing (Hugging Face's {@code gradient_checkpointing}): training passes keep
+     * each layer's input only, and the backward runs each layer's forward again (with the same
+     * dropout seeds) just before its backward. The gradients are the same bits; a pass's activation
+     * memory falls to about one layer's plus an [N, H] array a layer, for about one more forward of
+     * compute. Applies to passes begun after the call.
+     */
+    void setGradientCheckpointing(boolean enabled);
+
+    boolean checkpointing();
 
     ModelConfig modelConfig();
 

@@ -15,7 +15,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Reads a {@link Dataset} from JSONL ({@code .jsonl}, one object a line), CSV ({@code .csv}) or TSV
+ * The one dataset reader: training ({@code Pipeline}), evaluation ({@code RetrievalTask.read}) and
+ * mining ({@code mine-negatives}, the pipeline's mining stage) all read data files here, so they agree
+ * on the formats, the column mapping and the split rule. A record's split is its {@value #SPLIT_FIELD}
+ * field; without one, the {@link GroupSplit} rule over its group; without a group either, {@code train}
+ * (an ungrouped record is never held out by chance; give it a split field to evaluate on it). A record
+ * lacks a group when the mapped group field is absent or null (JSONL) or its cell is empty (CSV, TSV).
+ *
+ * <p>Reads a {@link Dataset} from JSONL ({@code .jsonl}, one object a line), CSV ({@code .csv}) or TSV
  * ({@code .tsv}, {@code .tab}); CSV and TSV need a header row naming the columns. Every record is
  * read through a {@link ColumnMapping}; a missing column, a non-text text field, a score that is no
  * number or a label other than 0/1 throws a {@link DatasetFormatException} naming file, line and column.
@@ -77,16 +84,7 @@ public final class DatasetLoader {
                     if (line.isBlank()) {
                         continue;
                     }
-                    JsonNode node;
-                    try {
-                        node = JSON.readTree(line);
-                    } catch (JsonProcessingException e) {
-                        throw new DatasetFormatException(file, lineNo, "not valid JSON: " + e.getOriginalMessage());
-                    }
-                    if (node == null || !node.isObject()) {
-                        throw new DatasetFormatException(file, lineNo, "expected a JSON object");
-                    }
-                    return fieldNames(node);
+                    return fieldNames(jsonRecord(file, lineNo, line));
                 }
                 throw new DatasetFormatException(file, "empty file; expected one JSON object a line");
             }
@@ -106,6 +104,25 @@ public final class DatasetLoader {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
+    }
+
+    /**
+     * The mapping of a file whose columns are named after roles (anchor, positive, …), else of the
+     * shared files' query/passage(/group).
+     *
+     * @throws IllegalArgumentException naming the file and its columns when neither fits
+     */
+    public static ColumnMapping defaultMapping(Path file) {
+        List<String> names = columnNames(file);
+        if (names.contains("anchor") && names.contains("positive")) {
+            return ColumnMapping.byRoleNames(names);
+        }
+        if (names.contains("query") && names.contains("passage")) {
+            return ColumnMapping.parse("query=anchor,passage=positive" + (names.contains("group") ? ",group=group" : ""));
+        }
+        throw new IllegalArgumentException(file + ": cannot tell which columns to train on (found " + names
+                + "); name them anchor/positive or query/passage, or give a column mapping (columns: question=anchor,answer=positive;"
+                + " --columns on the command line)");
     }
 
     /** A record's split: its own field, else the group rule, else train. */
@@ -148,20 +165,15 @@ public final class DatasetLoader {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode node;
-                try {
-                    node = JSON.readTree(line);
-                } catch (JsonProcessingException e) {
-                    throw new DatasetFormatException(file, lineNo, "not valid JSON: " + e.getOriginalMessage());
-                }
-                if (node == null || !node.isObject()) {
-                    throw new DatasetFormatException(file, lineNo, "expected a JSON object, found "
-                            + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT)));
-                }
+                JsonNode node = jsonRecord(file, lineNo, line);
                 final long at = lineNo;
                 final JsonNode record = node;
+                String groupColumn = mapping.sourceOf(Role.GROUP);
                 examples.add(toExample(mapping, file, at, column -> {
                     JsonNode v = record.get(column);
+                    if (column.equals(groupColumn) && (v == null || v.isNull())) {
+                        return null;   // a record without a group: see the class comment
+                    }
                     if (v == null) {
                         throw missing(file, at, column, mapping, fieldNames(record));
                     }
@@ -184,6 +196,21 @@ public final class DatasetLoader {
             }
         }
         return filtered(file, mapping, examples, splits, keep);
+    }
+
+    /** One JSONL line as an object, or an error naming file and line. */
+    private static JsonNode jsonRecord(Path file, long lineNo, String line) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new DatasetFormatException(file, lineNo, "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new DatasetFormatException(file, lineNo, "expected a JSON object, found "
+                    + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT)));
+        }
+        return node;
     }
 
     private static List<String> fieldNames(JsonNode record) {
@@ -280,6 +307,9 @@ public final class DatasetLoader {
         }
         String groupColumn = mapping.sourceOf(Role.GROUP);
         String group = groupColumn == null ? null : field.get(groupColumn);
+        if (group != null && group.isEmpty()) {
+            group = null;   // an empty CSV/TSV cell: no group
+        }
         return new Example(texts, label, group);
     }
 }

@@ -26,7 +26,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *       score matrix is never materialised: rows are processed {@code M = miniBatchSize} at a time, so
  *       the largest temporary is {@code [M, C]} (plus the {@code [C, D]} normalised candidates, which
  *       the embeddings themselves already cost).</li>
- *   <li><b>Mini-batch backward</b> (trainer): for each slice given by {@link #miniBatchGradients},
+ *   <li><b>Mini-batch backward</b> (trainer): for each mini-batch of rows of {@code dL/dE},
  *       restore that mini-batch's random state, embed its texts again WITH the activations the
  *       encoder backward needs, and run the encoder backward from the slice's gradient, accumulating
  *       parameter gradients over slices. Restoring the random state makes the second forward produce
@@ -64,8 +64,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Use the NO_DUPLICATES batch sampler, a large batch and a small mini-batch.
  *
  * <h2>Relations</h2>
- * Equivalent to {@link MultipleNegativesRankingLoss}; {@link MatryoshkaLoss} can wrap it (split the
- * Matryoshka gradients with {@link #miniBatchGradients}).
+ * Equivalent to {@link MultipleNegativesRankingLoss}; {@link MatryoshkaLoss} can wrap it (and then
+ * asks for its mini-batches). The trainer learns that this loss wants GradCache from
+ * {@link #gradCacheMiniBatchSize()}, as from any {@link EmbeddingLoss}.
  *
  * <h2>References</h2>
  * Gao et al. 2021, Scaling Deep Contrastive Learning Batch Size under Memory Limited Setup,
@@ -75,17 +76,6 @@ public final class CachedMultipleNegativesRankingLoss implements EmbeddingLoss {
 
     /** sentence-transformers' default mini-batch size. */
     public static final int DEFAULT_MINI_BATCH_SIZE = 32;
-
-    /**
-     * The gradient for one mini-batch of one column: what stage 3 feeds to the encoder backward after
-     * re-embedding rows {@code [begin, end)} of column {@code column}.
-     *
-     * @param column the batch column (0 = anchor, 1 = positive, 2.. = negatives)
-     * @param begin first row, inclusive
-     * @param end last row, exclusive
-     * @param gradient {@code dL/dE} of those rows, [end - begin, D] (a view of the full gradient)
-     */
-    public record MiniBatchGradient(int column, int begin, int end, INDArray gradient) {}
 
     private final double scale;
     private final int miniBatchSize;
@@ -115,8 +105,13 @@ public final class CachedMultipleNegativesRankingLoss implements EmbeddingLoss {
     }
 
     /** Rows per mini-batch, for the embedding passes and the score-matrix chunks. */
-
     public int miniBatchSize() {
+        return miniBatchSize;
+    }
+
+    /** The encoder embeds in GradCache mini-batches of {@link #miniBatchSize()} rows. */
+    @Override
+    public int gradCacheMiniBatchSize() {
         return miniBatchSize;
     }
 
@@ -150,26 +145,5 @@ public final class CachedMultipleNegativesRankingLoss implements EmbeddingLoss {
         grads.add(RowNormalization.backward(anchors, dAnchorUnit));
         grads.addAll(MultipleNegativesRankingLoss.splitCandidates(RowNormalization.backward(candidates, dCandidateUnit), b));
         return new LossValue(lossSum / b, grads);
-    }
-
-    /**
-     * Stage 3's input: the gradient of every column cut into mini-batches of {@link #miniBatchSize()}
-     * rows, column by column ({@code [0, M)}, {@code [M, 2M)}, ...; the last may be shorter). Works on
-     * any {@link LossValue} of a batch, e.g. one from a {@link MatryoshkaLoss} wrapping this loss.
-     *
-     * @param value the loss and full-batch gradients from {@link #compute} (or a wrapper of it)
-     * @return the slices, column-major: all mini-batches of column 0, then of column 1, ...
-     */
-    public List<MiniBatchGradient> miniBatchGradients(LossValue value) {
-        List<MiniBatchGradient> out = new ArrayList<>();
-        for (int c = 0; c < value.gradients().size(); c++) {
-            INDArray g = value.gradient(c);
-            int b = (int) g.size(0);
-            for (int begin = 0; begin < b; begin += miniBatchSize) {
-                int end = Math.min(begin + miniBatchSize, b);
-                out.add(new MiniBatchGradient(c, begin, end, g.get(NDArrayIndex.interval(begin, end), NDArrayIndex.all())));
-            }
-        }
-        return out;
     }
 }

@@ -19,4 +19,14 @@ public interface EmbeddingLoss {
      *     the loss needs
      */
     LossValue compute(EmbeddingBatch batch);
+
+    /**
+     * What this loss asks of the encoder: 0 to embed each column in one pass (every loss but the
+     * cached ones), or the rows of one GradCache mini-batch ({@link CachedMultipleNegativesRankingLoss}):
+     * embed without activations in mini-batches, compute the loss on the full batch, then embed each
+     * mini-batch again and back-propagate its rows of dL/dE. A wrapper answers for what it wraps.
+     */
+    default int gradCacheMiniBatchSize() {
+        return 0;
+    }
 }

@@ -50,9 +50,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Whatever the wrapped loss recommends (NO_DUPLICATES for the ranking losses).
  *
  * <h2>Relations</h2>
- * Wraps any {@link EmbeddingLoss}, including {@link CachedMultipleNegativesRankingLoss}: this loss's
- * gradients are then split for the mini-batch backward with
- * {@link CachedMultipleNegativesRankingLoss#miniBatchGradients}.
+ * Wraps any {@link EmbeddingLoss}, including {@link CachedMultipleNegativesRankingLoss}: it then asks
+ * for the wrapped loss's GradCache mini-batches ({@link #gradCacheMiniBatchSize}), and the trainer's
+ * mini-batch backward takes this loss's gradients row by row.
  *
  * <p>Not thread-safe when {@code nDimsPerStep} draws a subset (the draw advances a shared
  * {@link Random}); use one instance per training loop.
@@ -145,6 +145,12 @@ public final class MatryoshkaLoss implements EmbeddingLoss {
     /** The weights, aligned with {@link #matryoshkaDims()}. */
     public double[] matryoshkaWeights() {
         return weights.clone();
+    }
+
+    /** The wrapped loss's: truncating the embeddings does not change how they are computed. */
+    @Override
+    public int gradCacheMiniBatchSize() {
+        return inner.gradCacheMiniBatchSize();
     }
 
     /** Dims drawn per step, or -1 for all. */

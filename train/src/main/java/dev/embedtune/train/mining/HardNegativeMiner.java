@@ -124,6 +124,18 @@ public final class HardNegativeMiner {
         return new Result(rows, queries.size(), dropped, histogram);
     }
 
+    /**
+     * The (anchor, positive, group) pairs of examples read by the dataset reader; an example without
+     * a group is a group of its own (no other pair's positive is off limits to it).
+     */
+    public static List<Pair> pairs(dev.embedtune.train.data.Dataset data) {
+        List<Pair> pairs = new java.util.ArrayList<>(data.size());
+        for (dev.embedtune.train.data.Example e : data.examples()) {
+            pairs.add(new Pair(e.anchor(), e.positive(), e.group()));
+        }
+        return pairs;
+    }
+
     /** The corpus (distinct, in order) with every positive added, as sentence-transformers builds it. */
     public static List<String> corpusWithPositives(List<String> corpus, List<Pair> pairs) {
         java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(corpus);

@@ -2,205 +2,254 @@ package dev.embedtune.train.pipeline;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.TextEncoder;
 import dev.embedtune.model.embed.Embedder;
-import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.onnx.ModelCache;
+import dev.embedtune.model.st.ModelDirectory;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.Example;
+import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.eval.EvaluationResult;
-import dev.embedtune.train.eval.InformationRetrievalEvaluator;
-import dev.embedtune.train.eval.MatryoshkaEvaluation;
-import dev.embedtune.train.eval.RetrievalTask;
+import dev.embedtune.train.eval.Evaluator;
+import dev.embedtune.train.eval.EvaluatorKind;
 import dev.embedtune.train.mining.Bm25Scorer;
 import dev.embedtune.train.mining.DenseScorer;
 import dev.embedtune.train.mining.HardNegativeMiner;
-import dev.embedtune.train.mining.PairsFile;
+import dev.embedtune.train.mining.MiningOptions;
 import dev.embedtune.train.mining.Scorer;
 import dev.embedtune.train.report.ReportWriter;
-import dev.embedtune.train.report.RunCharts;
 import dev.embedtune.train.report.RunReport;
 import dev.embedtune.train.report.TrainingHistory;
-import dev.embedtune.train.trainer.Checkpoints;
-import dev.embedtune.train.trainer.FineTuneJob;
 import dev.embedtune.train.trainer.MetricsLog;
 import dev.embedtune.train.trainer.TrainResult;
+import dev.embedtune.train.trainer.TrainerListener;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
+import java.io.Writer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
+import java.util.function.Function;
 
 /**
- * The whole fine-tuning job, from a {@link PipelineConfig} to a report — what {@code embedtune main}
- * and {@code embedtune run --config FILE} do:
+ * The one fine-tuning pipeline, from a {@link RunSpec} to a trained model and, where asked, a report.
+ * Every front end runs it: {@code embedtune main} (the defaults), {@code run --config FILE},
+ * {@code finetune} (base evaluation, mining and report off), each HPO trial (into the trial's
+ * directory, with its own data and a listener), and programs. Stages, each optional but training:
  *
  * <ol>
- *   <li>import the base model ({@link ModelCache}, cached after the first run);</li>
- *   <li>load the dataset: the training split's pairs and the evaluation task (the evaluated split's
- *       queries against every passage of the file);</li>
- *   <li>evaluate the base model at every Matryoshka dimension;</li>
- *   <li>mine hard negatives for the training pairs (BM25 or dense), never from a query's own group;</li>
- *   <li>fine-tune with LoRA over the (quantised) base ({@link FineTuneJob}; progress bar on stderr),
- *       saving {@code adapter/} (PEFT) and the merged {@code model/} (sentence-transformers);</li>
- *   <li>evaluate the merged model, loaded as any model directory is, at every dimension;</li>
- *   <li>write {@code report.json}, {@code report.md} and the charts beside the trainer's
- *       {@code metrics.jsonl}, checkpoints and {@code final/}.</li>
+ *   <li>the output directory ({@link OutputDirectory}: refuse, overwrite or resume);</li>
+ *   <li>the base model ({@link ModelCache}, imported once) and the data ({@link PipelineData}: the
+ *       training split, and the evaluator of the evaluated split);</li>
+ *   <li>{@code base_evaluation}: the base model, embedding with the training max length;</li>
+ *   <li>{@code mining}: hard negatives for (anchor, positive) training pairs, never from a query's
+ *       own group (other data shapes train as they are);</li>
+ *   <li>training: LoRA over the (quantised) base ({@link FineTuneJob}), saving {@code adapter/}
+ *       (PEFT) and the merged {@code model/} (sentence-transformers);</li>
+ *   <li>fine-tuned evaluation (when the spec has an eval split): the merged model, loaded as any model
+ *       directory is, so base and fine-tuned compare like for like;</li>
+ *   <li>{@code report}: {@code report.json}, {@code report.md}, and the charts of {@link Options#charts}.</li>
  * </ol>
- *
- * Both evaluations embed with the same max length as training, so base and fine-tuned compare like
- * for like. An output directory that already holds a run is refused unless the config overwrites it
- * (its run files are deleted first) or resumes from its latest checkpoint (everything but the
- * finished training steps is recomputed; training continues bit-identically, see {@code Trainer}).
  */
 public final class Pipeline {
 
     /** Texts per encoder call in the evaluations and dense mining. */
     static final int EVAL_BATCH_SIZE = 32;
 
-    /** The dataset shipped in this module, used when the config names none. */
-    public static final String SHIPPED_DATASET = "dev/embedtune/datasets/jargon.jsonl";
-
-    /** What a run wrote. */
-    public record Result(RunReport report, Path outputDir, ReportWriter.Files reportFiles, Path ndcgChart, Path curvesChart,
-            FineTuneJob.Saved saved, Path metricsLog) {
+    /** Draws a run's charts into its directory (the application's business: it needs a charting library). */
+    @FunctionalInterface
+    public interface Charts {
+        /** @return the charts written, with their titles for report.md */
+        List<ReportWriter.Chart> draw(RunReport report, TrainingHistory history, Path dir) throws IOException;
     }
 
-    /** The names in an output directory that a run writes (temporary ones too), and that an overwrite deletes. */
-    private static final Pattern RUN_FILES = Pattern.compile("metrics\\.jsonl|report\\.(json|md)|ndcg_per_dim\\.png"
-            + "|training_curves\\.png|adapter|model|final(\\.tmp)?|data|checkpoint-\\d+(\\.tmp)?|\\.(adapter|model|final)\\..+"
-            + "|\\..+\\.tmp");
+    /**
+     * What a front end adds to the spec.
+     *
+     * @param data the training set and evaluator to use instead of reading the spec's data file, or null
+     * @param listener builds the trainer's listener for the job (e.g. HPO's rungs), or null
+     * @param charts draws the report's charts, or null for none
+     */
+    public record Options(PipelineData data, Function<FineTuneJob, TrainerListener> listener, Charts charts) {
+        public static Options defaults() {
+            return new Options(null, null, null);
+        }
+
+        public Options withCharts(Charts c) {
+            return new Options(data, listener, c);
+        }
+    }
+
+    /**
+     * What a run did. The evaluations and the report are null where their stage was off.
+     *
+     * @param spec the run specification
+     * @param base the base model's evaluation
+     * @param fineTuned the merged model's evaluation
+     * @param trained the trainer's result
+     * @param saved where the adapter and the merged model are
+     * @param report the report, with {@code reportFiles} and {@code charts}
+     */
+    public record Result(RunSpec spec, EvaluationResult base, EvaluationResult fineTuned, TrainResult trained,
+            FineTuneJob.Saved saved, RunReport report, ReportWriter.Files reportFiles, List<Path> charts, Path metricsLog) {
+
+        public Path outputDir() {
+            return spec.outputDir();
+        }
+    }
 
     private Pipeline() {
     }
 
+    /** Runs the spec's stages on its data file; progress goes to {@code out} (the trainer's progress bar to stderr). */
+    public static Result run(RunSpec spec, PrintWriter out) throws IOException {
+        return run(spec, Options.defaults(), out);
+    }
+
     /**
-     * Runs the job; progress goes to {@code out} (the trainer's progress bar to stderr).
+     * Runs the spec's stages.
      *
-     * @throws IllegalArgumentException when the output directory holds a run and the config neither
-     *     overwrites nor resumes it, when there is nothing to resume, or when the dims do not fit the model
+     * @param out progress lines, or null for none
+     * @throws IllegalArgumentException when the output directory is refused, there is nothing to
+     *     resume, the dims do not fit the model, the data do not suit the loss, or mining finds nothing
      */
-    public static Result run(PipelineConfig config, PrintWriter out) throws IOException {
+    public static Result run(RunSpec spec, Options options, PrintWriter out) throws IOException {
+        out = out != null ? out : new PrintWriter(Writer.nullWriter());
         long start = System.nanoTime();
         Map<String, Double> timings = new LinkedHashMap<>();
-        Path outDir = config.outputDir();
-        prepareOutputDirectory(config);
+        Path outDir = spec.outputDir();
+        OutputDirectory.prepare(spec);
 
-        // 1. the base model
+        // 1. the base model and the data
         long t = System.nanoTime();
-        out.println("1. base model: " + config.model());
+        out.println("1. base model: " + spec.model());
         out.flush();
-        Path modelDir = ModelCache.resolve(config.model());
-        Embedder base = Embedder.load(modelDir, new Embedder.Options(EVAL_BATCH_SIZE, config.maxLength(), null));
-        checkDims(config.dims(), base.dimension(), modelDir);
-        out.printf("   %s (%d layers, dimension %d)%n", modelDir, base.model().config().numHiddenLayers(), base.dimension());
+        Path modelDir = ModelCache.resolve(spec.model());
+        ModelDirectory model = ModelDirectory.read(modelDir);
+        int dimension = model.pooling().outputDimension();
+        checkDims(spec, dimension, modelDir, out);
+        out.printf("   %s (%s, %d layers, dimension %d)%n", modelDir, model.config().modelType(), model.config().numHiddenLayers(),
+                dimension);
         timings.put("import", seconds(t));
-
-        // 2. the dataset
         t = System.nanoTime();
-        Path data = config.data() != null ? config.data() : shippedDataset(outDir.resolve("data/jargon.jsonl"));
-        List<HardNegativeMiner.Pair> pairs = PairsFile.read(data, config.trainSplit());
-        RetrievalTask task = RetrievalTask.fromJsonl(data, config.evalSplit());
-        MatryoshkaEvaluation evaluation = new MatryoshkaEvaluation(config.dims(),
-                name -> InformationRetrievalEvaluator.of(task, InformationRetrievalEvaluator.Options.defaults().withName(name)));
-        out.printf("2. dataset: %s (%,d %s pairs; %,d %s queries against a corpus of %,d passages)%n", data, pairs.size(),
-                config.trainSplit(), task.queries().size(), config.evalSplit(), task.corpus().size());
+        PipelineData data = options.data() != null ? options.data() : PipelineData.load(spec);
+        out.printf("2. data: %s (%,d %s training examples; evaluation: %s)%n", data.name(), data.train().size(),
+                data.train().format().name().toLowerCase(Locale.ROOT), data.evaluator() == null ? "none" : data.evaluation());
         timings.put("data", seconds(t));
 
-        // 3. the base model's evaluation
-        t = System.nanoTime();
-        out.println("3. evaluating the base model at dims " + config.dims() + " …");
-        out.flush();
-        EvaluationResult baseResult = evaluation.evaluate(base);
-        out.printf("   NDCG@10 at %d: %.4f%n", config.dims().get(0), baseResult.metrics().get(RunReport.key(config.dims().get(0), "ndcg@10")));
-        timings.put("base_evaluation", seconds(t));
+        // 2. the base model's evaluation
+        EvaluationResult baseResult = null;
+        if (spec.baseEvaluation() && data.evaluator() != null) {
+            t = System.nanoTime();
+            out.println("3. evaluating the base model …");
+            out.flush();
+            baseResult = data.evaluator().evaluate(embedder(modelDir, spec));
+            out.println("   " + summary(baseResult));
+            timings.put("base_evaluation", seconds(t));
+        } else {
+            out.println("3. base evaluation: off");
+        }
 
-        // 4. hard negatives
+        // 3. hard negatives
         t = System.nanoTime();
-        Mined mined = mine(config, pairs, base, data, out);
+        Mined mined = mine(spec, data, modelDir, out);
         timings.put("mining", seconds(t));
 
-        // 5. fine-tuning
+        // 4. fine-tuning
         t = System.nanoTime();
-        out.printf("5. fine-tuning: %s over a %s base, LoRA r %d alpha %s, %,d examples%s …%n", config.loss(), config.quantization(),
-                config.loraR(), trim(config.loraAlpha()), mined.dataset().size(),
-                config.resumeFromCheckpoint() == null ? "" : ", resuming from " + config.resumeFromCheckpoint());
+        out.printf("5. fine-tuning: %s over a %s base, LoRA r %d alpha %s on %s%s, %,d examples%s …%n", spec.loss(), spec.quantization(),
+                spec.lora().r(), trim(spec.lora().alpha()), spec.lora().targetModules(),
+                spec.matryoshkaDims().isEmpty() ? "" : ", Matryoshka " + spec.matryoshkaDims(), mined.dataset().size(),
+                spec.resumeFromCheckpoint() == null ? "" : ", resuming from " + spec.resumeFromCheckpoint());
         out.flush();
-        FineTuneJob.Settings settings = new FineTuneJob.Settings(modelDir,
-                config.lora(), config.quantization(), config.loss(), config.dims(), config.maxLength(), config.modelDropout());
-        FineTuneJob job = FineTuneJob.prepare(settings, config.training());
-        TrainResult trained = job.train(mined.dataset(), evaluation, null, config.resumeFromCheckpoint());
+        FineTuneJob job = FineTuneJob.prepare(spec, modelDir);
+        TrainerListener listener = options.listener() == null ? null : options.listener().apply(job);
+        TrainResult trained = job.train(mined.dataset(), data.evaluator(), listener, spec.resumeFromCheckpoint());
         FineTuneJob.Saved saved = job.save();
-        out.printf("   %s, mean loss %.4f, %.0f s%n", steps(trained.globalStep()), trained.trainingLoss(), trained.runtimeSeconds());
+        out.printf("   trained %s, mean loss %.4f, %.0f s%n", steps(trained.globalStep()), trained.trainingLoss(), trained.runtimeSeconds());
         timings.put("training", seconds(t));
 
-        // 6. the fine-tuned model's evaluation
-        t = System.nanoTime();
-        out.println("6. evaluating the fine-tuned model at dims " + config.dims() + " …");
-        out.flush();
-        Embedder tuned = Embedder.load(saved.modelDir(), new Embedder.Options(EVAL_BATCH_SIZE, config.maxLength(), null));
-        EvaluationResult tunedResult = evaluation.evaluate(tuned);
-        timings.put("fine_tuned_evaluation", seconds(t));
+        // 5. the fine-tuned model's evaluation
+        EvaluationResult tunedResult = null;
+        if (data.evaluator() != null) {
+            t = System.nanoTime();
+            out.println("6. evaluating the fine-tuned model (" + saved.modelDir() + ") …");
+            out.flush();
+            tunedResult = data.evaluator().evaluate(embedder(saved.modelDir(), spec));
+            out.println("   " + summary(tunedResult));
+            timings.put("fine_tuned_evaluation", seconds(t));
+        }
         timings.put("total", seconds(start));
 
-        // 7. the report
+        // 6. the report
         Path metricsLog = outDir.resolve(MetricsLog.FILE_NAME);
-        TrainingHistory history = TrainingHistory.read(metricsLog);
-        if (history.finalEpoch() == null) {
-            throw new IOException(metricsLog + ": no closing line with train_runtime and epoch; the trainer's log is incomplete");
+        RunReport report = null;
+        ReportWriter.Files files = null;
+        List<Path> charts = List.of();
+        if (spec.report()) {
+            TrainingHistory history = TrainingHistory.read(metricsLog);
+            if (history.finalEpoch() == null) {
+                throw new IOException(metricsLog + ": no closing line with train_runtime and epoch; the trainer's log is incomplete");
+            }
+            List<Integer> dims = spec.matryoshkaDims().isEmpty() ? List.of(dimension) : spec.matryoshkaDims();
+            EvaluatorKind kind = data.kind() != null ? data.kind() : EvaluatorKind.RETRIEVAL;
+            report = new RunReport(spec.model(), data.name(), settingsOf(spec), kind.cliName(), kind.tableMetrics(), dims,
+                    baseResult.metrics(),
+                    tunedResult.metrics(), timings, new RunReport.Training(trained.globalStep(),
+                            history.finalEpoch(), mined.dataset().size(), mined.negatives(),
+                            trained.trainingLoss(), history.finalLoss(), trained.runtimeSeconds()));
+            List<ReportWriter.Chart> drawn = options.charts() == null ? List.of() : options.charts().draw(report, history, outDir);
+            charts = drawn.stream().map(ReportWriter.Chart::file).toList();
+            files = ReportWriter.write(report, outDir, drawn);
         }
-        RunReport report = new RunReport(config.model(), data.toString(), settingsOf(config), config.dims(), baseResult.metrics(),
-                tunedResult.metrics(), timings, new RunReport.Training(trained.globalStep(),
-                        history.finalEpoch(), mined.dataset().size(), mined.negatives(),
-                        trained.trainingLoss(), history.finalLoss(), trained.runtimeSeconds()));
-        Path bars = RunCharts.ndcgPerDim(report, outDir);
-        Path curves = RunCharts.trainingCurves(history, "eval_" + RunReport.key(config.dims().get(0), "ndcg@10"), outDir);
-        ReportWriter.Files files = ReportWriter.write(report, outDir);
-        Result result = new Result(report, outDir, files, bars, curves, saved, metricsLog);
+        Result result = new Result(spec, baseResult, tunedResult, trained, saved, report, files, charts, metricsLog);
         printSummary(result, out);
         return result;
     }
 
-    // ---------------------------------------------------------------- steps
+    // ---------------------------------------------------------------- stages
 
     /** The training set and how many negatives mining added. */
     private record Mined(Dataset dataset, int negatives) {
     }
 
-    private static Mined mine(PipelineConfig config, List<HardNegativeMiner.Pair> pairs, TextEncoder base, Path data,
-            PrintWriter out) {
-        String name = data.getFileName() + " (" + config.trainSplit() + ")";
-        Map<String, String> groupOf = new HashMap<>();
-        pairs.forEach(p -> groupOf.putIfAbsent(p.query(), p.group()));
-        if (!config.mining().enabled()) {
-            out.println("4. mining: disabled; training on the pairs");
-            List<Example> examples = pairs.stream().map(p -> new Example(List.of(p.query(), p.positive()), null, p.group())).toList();
-            return new Mined(new Dataset(name, PipelineConfig.trainingFormat(config.mining()), examples), 0);
+    private static Mined mine(RunSpec spec, PipelineData data, Path modelDir, PrintWriter out) throws IOException {
+        Dataset train = data.train();
+        RunSpec.Mining m = spec.mining();
+        if (!m.enabled()) {
+            out.println("4. mining: off");
+            return new Mined(train, 0);
         }
-        PipelineConfig.Mining m = config.mining();
+        if (train.format() != ExampleFormat.PAIR) {
+            out.println("4. mining: skipped, the training examples are " + train.format().name().toLowerCase(Locale.ROOT)
+                    + ", not (anchor, positive) pairs");
+            return new Mined(train, 0);
+        }
+        ExampleFormat mined = trainingFormat(m);
+        if (!FineTuneJob.formatsOf(spec.loss()).contains(mined)) {
+            throw new IllegalArgumentException("loss " + spec.loss() + " trains on " + FineTuneJob.formatsOf(spec.loss())
+                    + " examples, but mining gives " + mined + "; pick a loss of the MNRL family, or set mining.enabled: false");
+        }
         out.printf("4. mining %d hard negative%s per pair (%s) …%n", m.options().numNegatives(), m.options().numNegatives() == 1 ? "" : "s",
                 m.scorer().name().toLowerCase(Locale.ROOT));
         out.flush();
+        List<HardNegativeMiner.Pair> pairs = HardNegativeMiner.pairs(train);
+        Map<String, String> groupOf = new HashMap<>();
+        pairs.forEach(p -> groupOf.putIfAbsent(p.query(), p.group()));
         // As sentence-transformers by default: the corpus is the mined split's positives, so a
         // training set never takes negatives from held-out passages.
         List<String> corpus = HardNegativeMiner.corpusWithPositives(List.of(), pairs);
         Scorer scorer = switch (m.scorer()) {
             case BM25 -> new Bm25Scorer(corpus);
-            case DENSE -> new DenseScorer(base, corpus, 1024);
+            case DENSE -> new DenseScorer(embedder(modelDir, spec), corpus, 1024);
         };
         HardNegativeMiner.Result r = HardNegativeMiner.mine(pairs, corpus, scorer, m.options());
         if (r.rows().isEmpty()) {
-            throw new IllegalArgumentException("mining found no negative for any of the " + r.queries() + " queries of " + name
+            throw new IllegalArgumentException("mining found no negative for any of the " + r.queries() + " queries of " + train.name()
                     + " (margins or score limits too strict?); relax mining or set mining.enabled: false");
         }
         List<Example> examples = new ArrayList<>();
@@ -211,107 +260,76 @@ public final class Pipeline {
         }
         out.printf("   %,d rows from %,d queries, %,d negatives (negatives per query: %s)%n", examples.size(), r.queries(), negatives,
                 r.negativesPerQuery());
-        return new Mined(new Dataset(name + ", mined", PipelineConfig.trainingFormat(m), examples), negatives);
+        return new Mined(new Dataset(train.name() + ", mined", mined, examples), negatives);
+    }
+
+    /** The format of mined examples: triplets, or n-tuples for several negatives a row. */
+    static ExampleFormat trainingFormat(RunSpec.Mining mining) {
+        return mining.options().format() == MiningOptions.Format.N_TUPLE && mining.options().numNegatives() > 1
+                ? ExampleFormat.N_TUPLE : ExampleFormat.TRIPLET;
+    }
+
+    private static TextEncoder embedder(Path dir, RunSpec spec) throws IOException {
+        return Embedder.load(dir, new Embedder.Options(EVAL_BATCH_SIZE, spec.maxLength(), null));
     }
 
     /**
-     * Refuses to mix runs, as {@code embedtune finetune} does: a non-empty output directory is an
-     * error unless the config overwrites it (the files a run writes are deleted, nothing else) or
-     * resumes it (the checkpoint must exist).
+     * A Matryoshka dim above the model's dimension is an error; dims below it leave its last
+     * dimensions untrained, which is said (sentence-transformers recommends listing the full dimension).
      */
-    static void prepareOutputDirectory(PipelineConfig config) throws IOException {
-        Path dir = config.outputDir();
-        String resume = config.resumeFromCheckpoint();
-        if (resume != null) {
-            boolean latest = resume.equals("latest");
-            if (latest ? Checkpoints.sorted(dir).isEmpty() : !Files.isDirectory(Path.of(resume))) {
-                throw new IllegalArgumentException("nothing to resume: " + (latest ? dir + " holds no complete checkpoint-<step> directory"
-                        : resume + " is not a directory") + "; start afresh without --resume");
-            }
-            return;
-        }
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("output directory " + dir + " exists and is not a directory");
-        }
-        List<Path> entries = entries(dir);
-        if (entries.isEmpty()) {
-            return;
-        }
-        if (!config.overwriteOutputDir()) {
-            throw new IllegalArgumentException("output directory " + dir + " is not empty (" + entries.size() + " entries, e.g. "
-                    + entries.get(0).getFileName() + "); pass --overwrite (overwrite_output_dir: true) to replace the previous run,"
-                    + " or --resume (resume_from_checkpoint: latest) to continue its training");
-        }
-        for (Path p : entries) {
-            if (RUN_FILES.matcher(p.getFileName().toString()).matches()) {
-                deleteRecursively(p);
-            }
-        }
-    }
-
-    private static List<Path> entries(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.sorted().toList();
-        }
-    }
-
-    private static void deleteRecursively(Path p) throws IOException {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
-
-    private static void checkDims(List<Integer> dims, int dimension, Path modelDir) {
+    private static void checkDims(RunSpec spec, int dimension, Path modelDir, PrintWriter out) {
+        List<Integer> dims = spec.matryoshkaDims();
         for (int d : dims) {
             if (d > dimension) {
-                throw new IllegalArgumentException("dims " + dims + ": " + d + " exceeds the embedding dimension " + dimension
-                        + " of " + modelDir);
+                throw new IllegalArgumentException("matryoshka_dims " + dims + ": " + d + " exceeds the embedding dimension "
+                        + dimension + " of " + modelDir);
             }
+        }
+        if (!dims.isEmpty() && dims.stream().mapToInt(Integer::intValue).max().orElseThrow() < dimension) {
+            out.println("   note: matryoshka_dims " + dims + " leave out the model's dimension " + dimension
+                    + ", so its last dimensions are not trained; list " + dimension + " first to train them");
         }
     }
 
-    /** Copies the dataset shipped on the classpath next to the run's outputs. */
-    public static Path shippedDataset(Path target) throws IOException {
-        try (InputStream in = Pipeline.class.getClassLoader().getResourceAsStream(SHIPPED_DATASET)) {
-            if (in == null) {
-                throw new IOException("the default dataset " + SHIPPED_DATASET + " is not on the classpath");
-            }
-            AtomicFiles.write(target, in.readAllBytes());
-        }
-        return target;
-    }
-
-    private static Map<String, Object> settingsOf(PipelineConfig config) {
-        return new ObjectMapper().convertValue(config.toJson(), new TypeReference<LinkedHashMap<String, Object>>() { });
+    private static Map<String, Object> settingsOf(RunSpec spec) {
+        return new ObjectMapper().convertValue(spec.toTree(), new TypeReference<LinkedHashMap<String, Object>>() { });
     }
 
     // ---------------------------------------------------------------- output
 
-    /** The short table (NDCG@10, MRR@10, Recall@10 per dim, base → fine-tuned) and the paths. */
+    /** The primary metric of an evaluation. */
+    static String summary(EvaluationResult r) {
+        return String.format(Locale.ROOT, "%s %.4f", r.primaryMetric(), r.primaryScore());
+    }
+
+    /** The short table (the first three table metrics per dim, base → fine-tuned) and the paths. */
     static void printSummary(Result r, PrintWriter out) {
         RunReport report = r.report();
-        out.println("7. results (base → fine-tuned, cosine):");
-        out.println("   dim   NDCG@10                    MRR@10                     Recall@10");
-        for (int d : report.dims()) {
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "   %-5d", d));
-            for (String m : List.of("ndcg@10", "mrr@10", "recall@10")) {
-                double b = report.base(d, m);
-                double f = report.fineTuned(d, m);
-                row.append(String.format(Locale.ROOT, " %.4f → %.4f (%+.4f)  ", b, f, f - b));
+        if (report != null) {
+            List<String> shown = report.tableMetrics().subList(0, Math.min(3, report.tableMetrics().size()));
+            out.println("7. results, " + report.evaluator() + " (base → fine-tuned, cosine):");
+            StringBuilder header = new StringBuilder("   dim  ");
+            shown.forEach(m -> header.append(String.format(Locale.ROOT, " %-27s", ReportWriter.title(m))));
+            out.println(header.toString().stripTrailing());
+            for (int d : report.dims()) {
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "   %-5d", d));
+                for (String m : shown) {
+                    double b = report.base(d, m);
+                    double f = report.fineTuned(d, m);
+                    row.append(String.format(Locale.ROOT, " %.4f → %.4f (%+.4f)  ", b, f, f - b));
+                }
+                out.println(row.toString().stripTrailing());
             }
-            out.println(row.toString().stripTrailing());
+            out.printf(Locale.ROOT, "   %s in %.0f s; %.0f s in all%n", steps(report.training().steps()), report.training().runtimeSeconds(),
+                    report.timings().get("total"));
+            out.println("   report:   " + r.reportFiles().markdown());
+            out.println("             " + r.reportFiles().json());
+            for (Path chart : r.charts()) {
+                out.println("   chart:    " + chart);
+            }
+        } else if (r.fineTuned() != null) {
+            out.println("7. fine-tuned metrics: " + new ObjectMapper().valueToTree(r.fineTuned().metrics()));
         }
-        out.printf(Locale.ROOT, "   %s in %.0f s; %.0f s in all%n", steps(report.training().steps()), report.training().runtimeSeconds(),
-                report.timings().get("total"));
-        out.println("   report:   " + r.reportFiles().markdown());
-        out.println("             " + r.reportFiles().json());
-        out.println("   charts:   " + r.ndcgChart());
-        out.println("             " + r.curvesChart());
         out.println("   adapter:  " + r.saved().adapterDir() + " (PEFT)");
         out.println("   model:    " + r.saved().modelDir() + " (sentence-transformers, merged)");
         out.println("   metrics:  " + r.metricsLog());

@@ -16,16 +16,22 @@ import java.util.Map;
  * Writes a {@link RunReport} into a run's output directory as {@code report.json} (the record,
  * which {@link #read} reads back to an equal record) and {@code report.md}: per metric a table of
  * base against fine-tuned at each dimension with the difference, then training, timings, settings,
- * and the charts of {@link RunCharts} that exist in the directory. Both files are written atomically.
+ * and links to the charts drawn beside it. Both files are written atomically.
  */
 public final class ReportWriter {
 
     public static final String JSON_FILE = "report.json";
     public static final String MARKDOWN_FILE = "report.md";
 
-    /** The table titles of {@link RunReport#TABLE_METRICS}. */
-    private static final Map<String, String> TITLES = Map.of("ndcg@10", "NDCG@10", "mrr@10", "MRR@10", "recall@10",
-            "Recall@10", "map@100", "MAP@100");
+    /** Table titles of the metrics the evaluators report (others are titled by their key). */
+    private static final Map<String, String> TITLES = Map.of("cosine_ndcg@10", "NDCG@10", "cosine_mrr@10", "MRR@10",
+            "cosine_recall@10", "Recall@10", "cosine_map@100", "MAP@100", "cosine_accuracy", "Accuracy (best threshold)",
+            "cosine_f1", "F1 (best threshold)", "cosine_ap", "Average precision", "spearman_cosine", "Spearman correlation");
+
+    /** The title of a table metric. */
+    public static String title(String metric) {
+        return TITLES.getOrDefault(metric, metric);
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -36,12 +42,21 @@ public final class ReportWriter {
     public record Files(Path json, Path markdown) {
     }
 
-    /** Writes {@code report.json} and {@code report.md} into {@code dir}. */
+    /** A chart drawn beside the report (by the application, which has a charting library), linked from report.md. */
+    public record Chart(Path file, String title) {
+    }
+
+    /** Writes {@code report.json} and {@code report.md} into {@code dir}, without charts. */
     public static Files write(RunReport report, Path dir) throws IOException {
+        return write(report, dir, List.of());
+    }
+
+    /** Writes {@code report.json} and {@code report.md} into {@code dir}, linking the charts that exist. */
+    public static Files write(RunReport report, Path dir, List<Chart> charts) throws IOException {
         Path json = dir.resolve(JSON_FILE);
         Path md = dir.resolve(MARKDOWN_FILE);
         AtomicFiles.write(json, JSON.writeValueAsBytes(report));
-        AtomicFiles.write(md, markdown(report, dir).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(md, markdown(report, dir, charts).getBytes(StandardCharsets.UTF_8));
         return new Files(json, md);
     }
 
@@ -61,7 +76,7 @@ public final class ReportWriter {
     }
 
     /** The markdown; chart links only for the charts present in {@code dir}. */
-    static String markdown(RunReport r, Path dir) {
+    static String markdown(RunReport r, Path dir, List<Chart> charts) {
         StringBuilder sb = new StringBuilder();
         RunReport.Training t = r.training();
         sb.append("# Fine-tuning report\n\n");
@@ -72,11 +87,13 @@ public final class ReportWriter {
                 t.epochs(), t.trainExamples(), t.negativesMined() == 0 ? "no mined negatives"
                         : String.format(Locale.ROOT, "%,d mined hard negatives", t.negativesMined()), t.runtimeSeconds()));
         int top = r.dims().get(0);
-        sb.append(String.format(Locale.ROOT, "| NDCG@10 at dim %d | %.4f → %.4f (%s) |%n%n", top, r.base(top, "ndcg@10"),
-                r.fineTuned(top, "ndcg@10"), delta(r.base(top, "ndcg@10"), r.fineTuned(top, "ndcg@10"))));
+        String h = r.headline();
+        sb.append(String.format(Locale.ROOT, "| %s at dim %d | %.4f → %.4f (%s) |%n%n", title(h), top, r.base(top, h),
+                r.fineTuned(top, h), delta(r.base(top, h), r.fineTuned(top, h))));
 
         Object split = r.settings().get("eval_split");
-        sb.append(split == null ? "## Retrieval (cosine similarity)\n\n" : "## Retrieval on the " + split + " split (cosine similarity)\n\n");
+        String what = Character.toUpperCase(r.evaluator().charAt(0)) + r.evaluator().substring(1).replace('-', ' ');
+        sb.append("## ").append(what).append(split == null ? "" : " on the " + split + " split").append(" (cosine similarity)\n\n");
         sb.append("Fine-tuned is the merged model saved in `model/` (full-precision base weights plus the adapters).");
         Object quantization = r.settings().get("quantization");
         if (quantization != null && !"none".equals(quantization)) {
@@ -84,8 +101,8 @@ public final class ReportWriter {
                     .append(" base the adapters were trained over, so they differ from these by the quantisation error.");
         }
         sb.append("\n\n");
-        for (String m : RunReport.TABLE_METRICS) {
-            sb.append("### ").append(TITLES.get(m)).append("\n\n");
+        for (String m : r.tableMetrics()) {
+            sb.append("### ").append(title(m)).append("\n\n");
             sb.append("| dim | base | fine-tuned | Δ | Δ % |\n|---:|---:|---:|---:|---:|\n");
             for (int d : r.dims()) {
                 double b = r.base(d, m);
@@ -115,12 +132,10 @@ public final class ReportWriter {
             sb.append('\n');
         }
 
-        List<String[]> charts = List.of(new String[] {RunCharts.NDCG_FILE, "NDCG@10 per dimension, base vs fine-tuned"},
-                new String[] {RunCharts.CURVES_FILE, "Training loss and evaluation over steps"});
         StringBuilder links = new StringBuilder();
-        for (String[] c : charts) {
-            if (java.nio.file.Files.exists(dir.resolve(c[0]))) {
-                links.append("![").append(c[1]).append("](").append(c[0]).append(")\n\n");
+        for (Chart c : charts) {
+            if (java.nio.file.Files.exists(c.file())) {
+                links.append("![").append(c.title()).append("](").append(dir.relativize(c.file())).append(")\n\n");
             }
         }
         if (links.length() > 0) {

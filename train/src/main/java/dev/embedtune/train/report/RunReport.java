@@ -24,6 +24,10 @@ import java.util.Objects;
  *
  * @param model the base model as given ({@code builtin:all-minilm-l6-v2} or a directory)
  * @param dataset the dataset file
+ * @param evaluator the evaluator's name ({@code retrieval}, {@code binary-classification}, {@code triplet},
+ *     {@code similarity}); null reads as retrieval
+ * @param tableMetrics the metrics the tables show, as keys after the dim prefix ({@code cosine_ndcg@10});
+ *     null reads as {@link #RETRIEVAL_METRICS}
  * @param settings the run's settings as JSON values (strings, numbers, booleans, lists, objects);
  *     held in the form Jackson reads them back in, so a report equals its own round trip
  * @param dims the Matryoshka dimensions, largest first as given
@@ -32,19 +36,23 @@ import java.util.Objects;
  * @param timings seconds per phase, in the order the phases ran ({@code import}, {@code mining}, …)
  * @param training what the trainer did
  */
-@JsonPropertyOrder({"model", "dataset", "dims", "base", "fine_tuned", "training", "timings_seconds", "settings"})
+@JsonPropertyOrder({"model", "dataset", "evaluator", "table_metrics", "dims", "base", "fine_tuned", "training", "timings_seconds",
+        "settings"})
 public record RunReport(
         @JsonProperty("model") String model,
         @JsonProperty("dataset") String dataset,
         @JsonProperty("settings") Map<String, Object> settings,
+        @JsonProperty("evaluator") String evaluator,
+        @JsonProperty("table_metrics") List<String> tableMetrics,
         @JsonProperty("dims") List<Integer> dims,
         @JsonProperty("base") Map<String, Double> base,
         @JsonProperty("fine_tuned") Map<String, Double> fineTuned,
         @JsonProperty("timings_seconds") Map<String, Double> timings,
         @JsonProperty("training") Training training) {
 
-    /** The metrics the tables and the summary show, as suffixes of {@code cosine_}. */
-    public static final List<String> TABLE_METRICS = List.of("ndcg@10", "mrr@10", "recall@10", "map@100");
+    /** The retrieval evaluator's metrics the tables show (and what reports written before evaluators were chosen hold). */
+    public static final List<String> RETRIEVAL_METRICS = List.of("cosine_ndcg@10", "cosine_mrr@10", "cosine_recall@10",
+            "cosine_map@100");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -72,9 +80,11 @@ public record RunReport(
 
     /**
      * @throws IllegalArgumentException when {@code dims} is empty, or a metric map lacks one of
-     *     {@link #TABLE_METRICS} at one of the dims (naming the key)
+     *     the table metrics at one of the dims (naming the key)
      */
     public RunReport {
+        evaluator = evaluator == null ? "retrieval" : evaluator;
+        tableMetrics = tableMetrics == null ? RETRIEVAL_METRICS : List.copyOf(tableMetrics);
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(training, "training");
@@ -87,7 +97,7 @@ public record RunReport(
         timings = ordered(timings, "timings_seconds");
         settings = settings == null ? Map.of() : asJsonValues(settings);
         for (int d : dims) {
-            for (String m : TABLE_METRICS) {
+            for (String m : tableMetrics) {
                 String k = key(d, m);
                 if (!base.containsKey(k)) {
                     throw new IllegalArgumentException("base metrics lack " + k + "; found " + base.keySet());
@@ -99,12 +109,17 @@ public record RunReport(
         }
     }
 
-    /** The metric key of a dimension: {@code key(128, "ndcg@10")} is {@code dim_128_cosine_ndcg@10}. */
+    /** The metric key of a dimension: {@code key(128, "cosine_ndcg@10")} is {@code dim_128_cosine_ndcg@10}. */
     public static String key(int dim, String metric) {
-        return MatryoshkaEvaluation.nameOf(dim) + "_cosine_" + metric;
+        return MatryoshkaEvaluation.nameOf(dim) + "_" + metric;
     }
 
-    /** The base model's value of {@code metric} (e.g. {@code ndcg@10}) at {@code dim}. */
+    /** The first table metric, the one charts and summaries show (NDCG@10 for retrieval). */
+    public String headline() {
+        return tableMetrics.get(0);
+    }
+
+    /** The base model's value of {@code metric} (e.g. {@code cosine_ndcg@10}) at {@code dim}. */
     public double base(int dim, String metric) {
         return base.get(key(dim, metric));
     }

@@ -68,7 +68,7 @@ public final class Checkpoints {
     public static Path save(Path outputDir, TrainableModel model, AdamW optimizer, TrainerState state) throws IOException {
         Path dir = outputDir.resolve(name(state.globalStep()));
         Path tmp = outputDir.resolve(name(state.globalStep()) + ".tmp");
-        deleteRecursively(tmp);
+        AtomicFiles.deleteTree(tmp);
         Files.createDirectories(tmp);
         model.saveTrained(tmp);
         SafetensorsWriter arrays = new SafetensorsWriter().metadata("format", Integer.toString(TrainerState.FORMAT));
@@ -77,7 +77,7 @@ public final class Checkpoints {
         optimizer.secondMoments().forEach((n, a) -> add(arrays, "exp_avg_sq/" + n, a));
         arrays.write(tmp.resolve(STATE_ARRAYS));
         AtomicFiles.write(tmp.resolve(STATE_JSON), JSON.writeValueAsString(state.toJson()).getBytes(StandardCharsets.UTF_8));
-        deleteRecursively(dir);
+        AtomicFiles.deleteTree(dir);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         return dir;
     }
@@ -212,7 +212,7 @@ public final class Checkpoints {
         }
         List<Path> deleted = new ArrayList<>();
         for (int i = 0; i < order.size() - keep; i++) {
-            deleteRecursively(order.get(i));
+            AtomicFiles.deleteTree(order.get(i));
             deleted.add(order.get(i));
         }
         return deleted;
@@ -225,25 +225,8 @@ public final class Checkpoints {
         }
         try (Stream<Path> s = Files.list(outputDir)) {
             for (Path p : s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+\\.tmp")).toList()) {
-                deleteRecursively(p);
+                AtomicFiles.deleteTree(p);
             }
-        }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 }

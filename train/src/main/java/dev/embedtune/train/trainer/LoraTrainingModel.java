@@ -3,6 +3,7 @@ package dev.embedtune.train.trainer;
 import dev.embedtune.model.TextEncoder;
 import dev.embedtune.model.EncoderWeights;
 import dev.embedtune.model.embed.Embedder;
+import dev.embedtune.model.embed.SortedBatches;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraModel;
 import dev.embedtune.model.safetensors.TensorSource;
@@ -12,19 +13,15 @@ import dev.embedtune.model.training.TrainingEncoder;
 import dev.embedtune.model.training.TrainablePooling;
 import dev.embedtune.tokenizer.BatchEncoding;
 import dev.embedtune.tokenizer.Tokenizer;
-import dev.embedtune.train.loss.CachedMultipleNegativesRankingLoss;
 import dev.embedtune.train.loss.EmbeddingBatch;
 import dev.embedtune.train.loss.EmbeddingLoss;
 import dev.embedtune.train.loss.LossValue;
-import dev.embedtune.train.loss.MatryoshkaLoss;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -136,13 +133,14 @@ public final class LoraTrainingModel implements TrainableModel {
     }
 
     /**
-     * {@link #forwardBackward} on columns already tokenised (each [B, T] with its own T). With a
-     * {@link CachedMultipleNegativesRankingLoss} (alone or inside a {@link MatryoshkaLoss}) the step
-     * runs the GradCache way, see {@link #gradCacheStep}. Dropout masks come from {@code dropoutSeed}.
+     * {@link #forwardBackward} on columns already tokenised (each [B, T] with its own T). A loss that
+     * asks for GradCache mini-batches ({@link EmbeddingLoss#gradCacheMiniBatchSize}, e.g. CachedMNRL,
+     * alone or inside MatryoshkaLoss) runs the GradCache way, see {@link #gradCacheStep}. Dropout masks
+     * come from {@code dropoutSeed}.
      */
     public double forwardBackwardEncoded(List<BatchEncoding> columns, INDArray labels, EmbeddingLoss loss,
             double lossScale, long dropoutSeed) {
-        int miniBatch = gradCacheMiniBatch(loss);
+        int miniBatch = loss.gradCacheMiniBatchSize();
         if (miniBatch > 0) {
             return gradCacheStep(columns, labels, loss, lossScale, miniBatch, dropoutSeed);
         }
@@ -175,14 +173,8 @@ public final class LoraTrainingModel implements TrainableModel {
         return value.loss();
     }
 
-    /** The mini-batch size of a cached loss (0 when the loss is not one). */
-    private static int gradCacheMiniBatch(EmbeddingLoss loss) {
-        EmbeddingLoss inner = loss instanceof MatryoshkaLoss m ? m.inner() : loss;
-        return inner instanceof CachedMultipleNegativesRankingLoss cached ? cached.miniBatchSize() : 0;
-    }
-
     /**
-     * GradCache (Gao et al. 2021), the encoder's half of {@link CachedMultipleNegativesRankingLoss}:
+     * GradCache (Gao et al. 2021), the encoder's half of a cached loss (CachedMultipleNegativesRankingLoss):
      * (1) embed every column in mini-batches, keeping only the pooled embeddings; (2) the loss and
      * dL/d(embedding) on the full batch; (3) per mini-batch, the forward again (now keeping its
      * activations, in one reused pass) and the backward from that mini-batch's rows of dL/dE. Dropout
@@ -257,26 +249,19 @@ public final class LoraTrainingModel implements TrainableModel {
         return this::embed;
     }
 
-    /** Embeds texts with the current adapters (longest first in batches of 32, as the Embedder does). */
+    /** Embeds texts with the current adapters, batched as the {@link Embedder} batches ({@link SortedBatches}). */
     public float[][] embed(List<String> texts) {
-        float[][] out = new float[texts.size()][];
-        Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
-        TrainingEncoder.Pass pass = null;
-        for (int start = 0; start < order.length; start += 32) {
-            int end = Math.min(order.length, start + 32);
-            List<String> batch = new ArrayList<>();
-            for (int k = start; k < end; k++) {
-                batch.add(texts.get(order[k]));
-            }
+        return embed(texts, Embedder.Options.DEFAULT.batchSize());
+    }
+
+    /** Embeds texts with the current adapters, {@code batchSize} texts per forward pass, longest first. */
+    public float[][] embed(List<String> texts, int batchSize) {
+        TrainingEncoder.Pass[] pass = {null};   // one pass reused across batches
+        return SortedBatches.encode(texts, batchSize, batch -> {
             BatchEncoding enc = tokenizer.encodeBatch(batch);
-            pass = encoder.forwardInference(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), pass);
-            INDArray e = pooling.forward(pass.hidden(), pass.keyMask(), new TrainablePooling.Saved());
-            float[][] rows = e.castTo(DataType.FLOAT).toFloatMatrix();
-            for (int k = start; k < end; k++) {
-                out[order[k]] = rows[k - start];
-            }
-        }
-        return out;
+            pass[0] = encoder.forwardInference(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), pass[0]);
+            return pooling.forward(pass[0].hidden(), pass[0].keyMask(), new TrainablePooling.Saved()).castTo(DataType.FLOAT)
+                    .toFloatMatrix();
+        });
     }
 }

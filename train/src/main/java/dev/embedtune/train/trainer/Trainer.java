@@ -1,5 +1,6 @@
 package dev.embedtune.train.trainer;
 
+import dev.embedtune.model.AtomicFiles;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.embedtune.train.data.BatchSampler;
@@ -394,10 +395,10 @@ public final class Trainer {
     private Path saveFinal(Path out) throws IOException {
         Path dir = out.resolve("final");
         Path tmp = out.resolve("final.tmp");
-        Checkpoints.deleteRecursively(tmp);
+        AtomicFiles.deleteTree(tmp);
         Files.createDirectories(tmp);
         model.saveTrained(tmp);
-        Checkpoints.deleteRecursively(dir);
+        AtomicFiles.deleteTree(dir);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         return dir;
     }

@@ -1,14 +1,8 @@
 package dev.embedtune.train.trainer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -177,38 +171,6 @@ public record TrainingArguments(
     // ---------------------------------------------------------------- files
 
     /**
-     * Reads a YAML ({@code .yaml}/{@code .yml}) or JSON file of snake_case keys.
-     *
-     * @throws IllegalArgumentException naming the file and the key that is unknown or ill-typed
-     */
-    public static TrainingArguments read(Path file) throws IOException {
-        JsonNode root = readTree(file, "training-arguments file");
-        return fromJson(root == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : root, file.toString());
-    }
-
-    /**
-     * The tree of a YAML ({@code .yaml}/{@code .yml}) or JSON settings file, null when it is empty.
-     *
-     * @param what names the file in the not-found message, e.g. "pipeline config file"
-     * @throws IllegalArgumentException naming the file (and line) when it does not parse
-     */
-    public static JsonNode readTree(Path file, String what) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
-        ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
-        JsonNode root;
-        try {
-            root = mapper.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, what + " not found");
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": not valid " + (yaml ? "YAML" : "JSON") + ": " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
-        }
-        return root == null || root.isMissingNode() || root.isNull() ? null : root;
-    }
-
-    /**
      * Reads the object form; {@code source} names the file in errors. A missing {@code output_dir}
      * is an error.
      */
@@ -224,37 +186,36 @@ public record TrainingArguments(
                         + String.join(", ", KEYS));
             }
         }
-        Fields f = new Fields(root, source);
-        String outputDir = f.text("output_dir");
-        if (outputDir == null) {
+        SettingsFields f = new SettingsFields(root, source, "");
+        if (!f.has("output_dir")) {
             throw new IllegalArgumentException(source + ": output_dir is required");
         }
-        Builder b = builder(Path.of(outputDir));
-        f.ifPresent("num_train_epochs", () -> b.numTrainEpochs(f.number("num_train_epochs")));
-        f.ifPresent("max_steps", () -> b.maxSteps(f.integer("max_steps")));
-        f.ifPresent("per_device_train_batch_size", () -> b.perDeviceTrainBatchSize(f.integer("per_device_train_batch_size")));
-        f.ifPresent("gradient_accumulation_steps", () -> b.gradientAccumulationSteps(f.integer("gradient_accumulation_steps")));
-        f.ifPresent("learning_rate", () -> b.learningRate(f.number("learning_rate")));
-        f.ifPresent("warmup_ratio", () -> b.warmupRatio(f.number("warmup_ratio")));
-        f.ifPresent("warmup_steps", () -> b.warmupSteps(f.integer("warmup_steps")));
-        f.ifPresent("lr_scheduler_type", () -> b.lrSchedulerType(f.parsed("lr_scheduler_type", SchedulerType::parse)));
-        f.ifPresent("weight_decay", () -> b.weightDecay(f.number("weight_decay")));
-        f.ifPresent("adam_beta1", () -> b.adamBeta1(f.number("adam_beta1")));
-        f.ifPresent("adam_beta2", () -> b.adamBeta2(f.number("adam_beta2")));
-        f.ifPresent("adam_epsilon", () -> b.adamEpsilon(f.number("adam_epsilon")));
-        f.ifPresent("max_grad_norm", () -> b.maxGradNorm(f.number("max_grad_norm")));
-        f.ifPresent("logging_steps", () -> b.loggingSteps(f.number("logging_steps")));
-        f.ifPresent("save_steps", () -> b.saveSteps(f.number("save_steps")));
-        f.ifPresent("save_total_limit", () -> b.saveTotalLimit(f.integer("save_total_limit")));
-        f.ifPresent("load_best_model_at_end", () -> b.loadBestModelAtEnd(f.bool("load_best_model_at_end")));
-        f.ifPresent("metric_for_best_model", () -> b.metricForBestModel(f.text("metric_for_best_model")));
-        f.ifPresent("greater_is_better", () -> b.greaterIsBetter(f.bool("greater_is_better")));
-        f.ifPresent("seed", () -> b.seed(f.longInteger("seed")));
-        f.ifPresent("batch_sampler", () -> b.batchSampler(f.parsed("batch_sampler", BatchSamplerType::parse)));
-        f.ifPresent("dataloader_drop_last", () -> b.dropLast(f.bool("dataloader_drop_last")));
-        f.ifPresent("disable_tqdm", () -> b.disableTqdm(f.bool("disable_tqdm")));
+        Builder b = builder(Path.of(f.text("output_dir")));
+        if (f.has("num_train_epochs")) b.numTrainEpochs(f.number("num_train_epochs"));
+        if (f.has("max_steps")) b.maxSteps(f.integer("max_steps"));
+        if (f.has("per_device_train_batch_size")) b.perDeviceTrainBatchSize(f.integer("per_device_train_batch_size"));
+        if (f.has("gradient_accumulation_steps")) b.gradientAccumulationSteps(f.integer("gradient_accumulation_steps"));
+        if (f.has("learning_rate")) b.learningRate(f.number("learning_rate"));
+        if (f.has("warmup_ratio")) b.warmupRatio(f.number("warmup_ratio"));
+        if (f.has("warmup_steps")) b.warmupSteps(f.integer("warmup_steps"));
+        if (f.has("lr_scheduler_type")) b.lrSchedulerType(f.parsed("lr_scheduler_type", SchedulerType::parse));
+        if (f.has("weight_decay")) b.weightDecay(f.number("weight_decay"));
+        if (f.has("adam_beta1")) b.adamBeta1(f.number("adam_beta1"));
+        if (f.has("adam_beta2")) b.adamBeta2(f.number("adam_beta2"));
+        if (f.has("adam_epsilon")) b.adamEpsilon(f.number("adam_epsilon"));
+        if (f.has("max_grad_norm")) b.maxGradNorm(f.number("max_grad_norm"));
+        if (f.has("logging_steps")) b.loggingSteps(f.number("logging_steps"));
+        if (f.has("save_steps")) b.saveSteps(f.number("save_steps"));
+        if (f.has("save_total_limit")) b.saveTotalLimit(f.integer("save_total_limit"));
+        if (f.has("load_best_model_at_end")) b.loadBestModelAtEnd(f.bool("load_best_model_at_end"));
+        if (f.has("metric_for_best_model")) b.metricForBestModel(f.text("metric_for_best_model"));
+        if (f.has("greater_is_better")) b.greaterIsBetter(f.bool("greater_is_better"));
+        if (f.has("seed")) b.seed(f.longInteger("seed"));
+        if (f.has("batch_sampler")) b.batchSampler(f.parsed("batch_sampler", BatchSamplerType::parse));
+        if (f.has("dataloader_drop_last")) b.dropLast(f.bool("dataloader_drop_last"));
+        if (f.has("disable_tqdm")) b.disableTqdm(f.bool("disable_tqdm"));
         // eval: HF's default strategy is "no"; eval_steps alone means "steps" (see the class comment)
-        String evalStrategy = f.strategy("eval_strategy");
+        String evalStrategy = strategy(f, "eval_strategy");
         if (f.has("eval_steps")) {
             b.evalSteps(f.number("eval_steps"));
         } else if ("steps".equals(evalStrategy)) {
@@ -263,7 +224,7 @@ public record TrainingArguments(
         if ("no".equals(evalStrategy)) {
             b.evalSteps(0);
         }
-        if ("no".equals(f.strategy("save_strategy"))) {
+        if ("no".equals(strategy(f, "save_strategy"))) {
             b.saveSteps(0);
         }
         try {
@@ -310,94 +271,16 @@ public record TrainingArguments(
         return o;
     }
 
-    /** Typed access to one file's fields, with errors naming the file and key. */
-    private record Fields(JsonNode root, String source) {
-
-        boolean has(String key) {
-            return root.has(key) && !root.get(key).isNull();
+    /** "no" or "steps" (HF's strategies that this trainer follows), or null when absent. */
+    private static String strategy(SettingsFields f, String key) {
+        if (!f.has(key)) {
+            return null;
         }
-
-        void ifPresent(String key, Runnable read) {
-            if (has(key)) {
-                read.run();
-            }
+        String s = f.text(key).toLowerCase(Locale.ROOT);
+        if (!s.equals("no") && !s.equals("steps")) {
+            throw f.error(key, "must be \"no\" or \"steps\" (\"epoch\" is not supported), found \"" + s + "\"");
         }
-
-        private IllegalArgumentException wrong(String key, String expected) {
-            return new IllegalArgumentException(source + ": " + key + " must be " + expected + ", found " + root.get(key));
-        }
-
-        double number(String key) {
-            JsonNode n = root.get(key);
-            if (n.isNumber()) {
-                return n.doubleValue();
-            }
-            // YAML 1.1 reads "5e-5" (no dot) as a string; accept numeric strings as Python's yaml+float would
-            if (n.isTextual()) {
-                try {
-                    return Double.parseDouble(n.textValue().trim());
-                } catch (NumberFormatException e) {
-                    throw wrong(key, "a number");
-                }
-            }
-            throw wrong(key, "a number");
-        }
-
-        int integer(String key) {
-            JsonNode n = root.get(key);
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                throw wrong(key, "an integer");
-            }
-            return n.intValue();
-        }
-
-        long longInteger(String key) {
-            JsonNode n = root.get(key);
-            if (!n.isIntegralNumber() || !n.canConvertToLong()) {
-                throw wrong(key, "an integer");
-            }
-            return n.longValue();
-        }
-
-        boolean bool(String key) {
-            JsonNode n = root.get(key);
-            if (!n.isBoolean()) {
-                throw wrong(key, "true or false");
-            }
-            return n.booleanValue();
-        }
-
-        String text(String key) {
-            JsonNode n = root.get(key);
-            if (n == null || n.isNull()) {
-                return null;
-            }
-            if (!n.isTextual()) {
-                throw wrong(key, "a string");
-            }
-            return n.textValue();
-        }
-
-        <T> T parsed(String key, java.util.function.Function<String, T> parser) {
-            try {
-                return parser.apply(text(key));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
-            }
-        }
-
-        String strategy(String key) {
-            String s = text(key);
-            if (s == null) {
-                return null;
-            }
-            s = s.toLowerCase(Locale.ROOT);
-            if (!s.equals("no") && !s.equals("steps")) {
-                throw new IllegalArgumentException(source + ": " + key + " must be \"no\" or \"steps\" (\"epoch\" is not supported), found \""
-                        + s + "\"");
-            }
-            return s;
-        }
+        return s;
     }
 
     /** Collects arguments with HF's defaults; {@link #build()} validates them. */

@@ -157,4 +157,43 @@ class DatasetLoaderTest {
     private static List<String> anchors(Dataset d) {
         return d.examples().stream().map(Example::anchor).toList();
     }
+
+    /**
+     * The one split rule, for training, evaluation and mining alike: a record's split field, else the
+     * group rule over its group, else (no group) train. Evaluation gives an ungrouped query its own
+     * positive as the one relevant passage; mining excludes only identical positives for it.
+     */
+    @Test
+    void aRecordWithoutGroupOrSplitIsTrainEverywhere() throws IOException {
+        // "g-test" is a test group under the rule (sha256 prefix % 5 == 0), "g-train" a train group; checked below
+        String testGroup = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "g" + i).filter(GroupSplit::isTest).findFirst()
+                .orElseThrow();
+        String trainGroup = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "g" + i).filter(g -> !GroupSplit.isTest(g))
+                .findFirst().orElseThrow();
+        Path f = dir.resolve("mixed.jsonl");
+        Files.writeString(f, String.join("\n",
+                "{\"query\": \"q1\", \"passage\": \"p1\", \"group\": \"" + testGroup + "\"}",
+                "{\"query\": \"q2\", \"passage\": \"p2\", \"group\": \"" + trainGroup + "\"}",
+                "{\"query\": \"q3\", \"passage\": \"p3\"}",
+                "{\"query\": \"q4\", \"passage\": \"p4\", \"split\": \"test\"}",
+                "{\"query\": \"q5\", \"passage\": \"p5\", \"group\": \"" + testGroup + "\", \"split\": \"train\"}") + "\n");
+        ColumnMapping mapping = DatasetLoader.defaultMapping(f);
+        assertEquals("query→anchor, passage→positive, group→group", mapping.toString());
+        assertEquals(List.of("q2", "q3", "q5"), DatasetLoader.load(f, mapping, "train").examples().stream().map(Example::anchor).toList());
+        assertEquals(List.of("q1", "q4"), DatasetLoader.load(f, mapping, "test").examples().stream().map(Example::anchor).toList());
+        assertEquals(5, DatasetLoader.load(f, mapping, "all").size());
+
+        // evaluation reads through the same reader: q4 (no group) has only its own positive
+        dev.embedtune.train.eval.RetrievalTask task = dev.embedtune.train.eval.RetrievalTask.read(f, mapping, "test");
+        assertEquals(List.of("q1", "q4"), List.copyOf(task.queries().values()));
+        assertEquals(java.util.Set.of("p1", "p5"), task.relevantDocs().get("q0").stream().map(task.corpus()::get)
+                .collect(java.util.stream.Collectors.toSet()), "q1's group holds p1 and p5");
+        assertEquals(java.util.Set.of("p4"), task.relevantDocs().get("q1").stream().map(task.corpus()::get)
+                .collect(java.util.stream.Collectors.toSet()));
+        // and so does mining: the train split's pairs, an ungrouped pair with a null group
+        List<dev.embedtune.train.mining.HardNegativeMiner.Pair> pairs = dev.embedtune.train.mining.HardNegativeMiner.pairs(
+                DatasetLoader.load(f, mapping, "train"));
+        assertEquals(List.of("q2", "q3", "q5"), pairs.stream().map(p -> p.query()).toList());
+        assertNull(pairs.get(1).group());
+    }
 }

@@ -50,22 +50,13 @@ class CachedMultipleNegativesRankingLossTest {
         assertFloatMatchesDouble(new CachedMultipleNegativesRankingLoss(20.0, 3), EmbeddingBatch.of(randomColumns(23, 3, 8, 16)));
     }
 
-    /** The slices cover every row of every column once, in order, and are the full gradient's rows. */
+    /** The loss declares its GradCache mini-batch; a Matryoshka wrapper declares the wrapped loss's; others none. */
     @Test
-    void miniBatchGradientsSliceTheFullGradient() {
-        CachedMultipleNegativesRankingLoss loss = new CachedMultipleNegativesRankingLoss(20.0, 3);
-        LossValue value = loss.compute(EmbeddingBatch.of(randomColumns(24, 3, 7, 4)));
-        List<CachedMultipleNegativesRankingLoss.MiniBatchGradient> slices = loss.miniBatchGradients(value);
-        assertEquals(9, slices.size(), "3 columns x ceil(7 / 3) mini-batches");
-        int[][] expectedRanges = {{0, 3}, {3, 6}, {6, 7}};
-        for (int i = 0; i < slices.size(); i++) {
-            var s = slices.get(i);
-            assertEquals(i / 3, s.column());
-            assertEquals(expectedRanges[i % 3][0], s.begin());
-            assertEquals(expectedRanges[i % 3][1], s.end());
-            INDArray rows = value.gradient(s.column()).get(NDArrayIndex.interval(s.begin(), s.end()), NDArrayIndex.all());
-            assertArrayClose(rows, s.gradient(), 0.0, "slice " + i);
-        }
+    void declaresItsMiniBatchesThroughWrappers() {
+        assertEquals(3, new CachedMultipleNegativesRankingLoss(20.0, 3).gradCacheMiniBatchSize());
+        assertEquals(3, new MatryoshkaLoss(new CachedMultipleNegativesRankingLoss(20.0, 3), 8, 8, 4).gradCacheMiniBatchSize());
+        assertEquals(0, new MatryoshkaLoss(new MultipleNegativesRankingLoss(), 8, 8, 4).gradCacheMiniBatchSize());
+        assertEquals(0, new MultipleNegativesRankingLoss().gradCacheMiniBatchSize());
     }
 
     @Test

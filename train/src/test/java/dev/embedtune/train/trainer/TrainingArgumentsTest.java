@@ -38,34 +38,20 @@ class TrainingArgumentsTest {
     }
 
     @Test
-    void readsSnakeCaseYaml() throws Exception {
-        Path f = tmp.resolve("args.yaml");
+    void readsSnakeCaseKeys() throws Exception {
+        Path f = tmp.resolve("args.json");
         Files.writeString(f, """
-                output_dir: runs/x
-                num_train_epochs: 1
-                per_device_train_batch_size: 32
-                gradient_accumulation_steps: 2
-                learning_rate: 2e-5
-                warmup_ratio: 0.1
-                lr_scheduler_type: cosine
-                weight_decay: 0.01
-                max_grad_norm: 0
-                logging_steps: 10
-                eval_strategy: steps
-                eval_steps: 0.25
-                save_steps: 50
-                save_total_limit: 2
-                load_best_model_at_end: true
-                metric_for_best_model: eval_cosine_ndcg@10
-                seed: 7
-                batch_sampler: no_duplicates
-                dataloader_drop_last: true
-                disable_tqdm: true
+                {"output_dir": "runs/x", "num_train_epochs": 1, "per_device_train_batch_size": 32,
+                 "gradient_accumulation_steps": 2, "learning_rate": "2e-5", "warmup_ratio": 0.1, "lr_scheduler_type": "cosine",
+                 "weight_decay": 0.01, "max_grad_norm": 0, "logging_steps": 10, "eval_strategy": "steps", "eval_steps": 0.25,
+                 "save_steps": 50, "save_total_limit": 2, "load_best_model_at_end": true,
+                 "metric_for_best_model": "eval_cosine_ndcg@10", "seed": 7, "batch_sampler": "no_duplicates",
+                 "dataloader_drop_last": true, "disable_tqdm": true}
                 """);
-        TrainingArguments a = TrainingArguments.read(f);
+        TrainingArguments a = read(f);
         assertEquals(Path.of("runs/x"), a.outputDir());
         assertEquals(32, a.perDeviceTrainBatchSize());
-        assertEquals(2e-5, a.learningRate());           // YAML 1.1 reads 2e-5 as a string; accepted as a number
+        assertEquals(2e-5, a.learningRate());           // YAML 1.1 reads 2e-5 as a string; a numeric string is accepted as a number
         assertEquals(SchedulerType.COSINE, a.lrSchedulerType());
         assertEquals(0.25, a.evalSteps());
         assertEquals(25, TrainingArguments.resolveSteps(a.evalSteps(), 100));
@@ -79,34 +65,38 @@ class TrainingArgumentsTest {
     void evalStrategyStepsWithoutEvalStepsUsesLoggingSteps() throws Exception {
         Path f = tmp.resolve("args.json");
         Files.writeString(f, "{\"output_dir\": \"o\", \"logging_steps\": 20, \"eval_strategy\": \"steps\", \"save_strategy\": \"no\"}");
-        TrainingArguments a = TrainingArguments.read(f);
+        TrainingArguments a = read(f);
         assertEquals(20, a.evalSteps());
         assertEquals(0, a.saveSteps());
     }
 
     @Test
     void unknownKeyNamesTheFileAndTheKey() throws Exception {
-        Path f = tmp.resolve("bad.yaml");
-        Files.writeString(f, "output_dir: o\nlearning_rte: 1e-4\n");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingArguments.read(f));
+        Path f = tmp.resolve("bad.json");
+        Files.writeString(f, "{\"output_dir\": \"o\", \"learning_rte\": 1e-4}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> read(f));
         assertTrue(e.getMessage().startsWith(f + ": unknown training argument 'learning_rte'; known keys: output_dir, "),
                 e.getMessage());
     }
 
     @Test
     void wrongValuesNameTheFileAndTheKey() throws Exception {
-        Path f = tmp.resolve("bad.yaml");
-        Files.writeString(f, "output_dir: o\nper_device_train_batch_size: many\n");
+        Path f = tmp.resolve("bad.json");
+        Files.writeString(f, "{\"output_dir\": \"o\", \"per_device_train_batch_size\": \"many\"}");
         assertEquals(f + ": per_device_train_batch_size must be an integer, found \"many\"",
-                assertThrows(IllegalArgumentException.class, () -> TrainingArguments.read(f)).getMessage());
-        Files.writeString(f, "output_dir: o\nlr_scheduler_type: polynomial\n");
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingArguments.read(f)).getMessage()
-                .startsWith(f + ": unknown lr_scheduler_type \"polynomial\""));
-        Files.writeString(f, "output_dir: o\nload_best_model_at_end: true\neval_steps: 30\nsave_steps: 50\n");
+                assertThrows(IllegalArgumentException.class, () -> read(f)).getMessage());
+        Files.writeString(f, "{\"output_dir\": \"o\", \"lr_scheduler_type\": \"polynomial\"}");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> read(f)).getMessage()
+                .startsWith(f + ": lr_scheduler_type: unknown lr_scheduler_type \"polynomial\""));
+        Files.writeString(f, "{\"output_dir\": \"o\", \"load_best_model_at_end\": true, \"eval_steps\": 30, \"save_steps\": 50}");
         assertEquals(f + ": load_best_model_at_end requires save_steps to be a multiple of eval_steps, found save_steps 50 and eval_steps 30",
-                assertThrows(IllegalArgumentException.class, () -> TrainingArguments.read(f)).getMessage());
-        Files.writeString(f, "learning_rate: 1.0e-4\n");
+                assertThrows(IllegalArgumentException.class, () -> read(f)).getMessage());
+        Files.writeString(f, "{\"learning_rate\": 1.0e-4}");
         assertEquals(f + ": output_dir is required",
-                assertThrows(IllegalArgumentException.class, () -> TrainingArguments.read(f)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> read(f)).getMessage());
+    }
+
+    private static TrainingArguments read(Path f) throws Exception {
+        return TrainingArguments.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(f)), f.toString());
     }
 }

@@ -1,0 +1,80 @@
+package dev.embedtune.cli;
+
+import dev.embedtune.train.pipeline.RunSpec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code embedtune main}: the main job, {@link RunSpec#defaults}: import all-MiniLM-L6-v2, load the
+ * shipped Jargon File pairs, evaluate the base model, mine one BM25 hard negative per training pair,
+ * fine-tune with NF4 QLoRA (r 16, alpha 32) and MNRL inside Matryoshka over 384, 256, 128 and 64,
+ * evaluate the fine-tuned model, and write the report, charts, adapter and merged model into
+ * {@code runs/main}. The options override the few keys one changes most; the rest is
+ * {@code embedtune run --config FILE}'s business.
+ */
+@Command(name = "main", mixinStandardHelpOptions = true, defaultValueProvider = MainJobCommand.Defaults.class,
+        description = {"Run the main job on the embedded defaults: all-MiniLM-L6-v2 fine-tuned with NF4 QLoRA on the Jargon File"
+                + " pairs, base vs fine-tuned report in the output directory.",
+                "For every other setting write a config file and use `embedtune run --config FILE`."})
+public final class MainJobCommand implements Callable<Integer> {
+
+    @Option(names = "--model", description = "Base model directory or builtin:NAME (model; default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--data", description = "Dataset JSONL (id, query, passage, group[, split]); default: the shipped Jargon File pairs")
+    Path data;
+
+    @Option(names = "--output", description = "Output directory (output_dir; default: ${DEFAULT-VALUE})")
+    Path output;
+
+    @Option(names = "--dims", split = ",", description = "Matryoshka dimensions (matryoshka_dims; default: ${DEFAULT-VALUE})")
+    List<Integer> dims;
+
+    @Option(names = "--epochs", description = "Training epochs, possibly fractional (num_train_epochs; default: ${DEFAULT-VALUE})")
+    Double epochs;
+
+    @Option(names = "--max-steps", description = "Stop after this many optimizer steps (max_steps; overrides --epochs)")
+    Integer maxSteps;
+
+    @Option(names = "--overwrite", description = "Replace an earlier run in the output directory")
+    boolean overwrite;
+
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
+            description = "Continue the training of an interrupted run from the latest checkpoint in the output directory,"
+                    + " or from checkpoint DIR")
+    String resume;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The --help defaults: the run specification's. */
+    static final class Defaults implements IDefaultValueProvider {
+        private final IDefaultValueProvider spec = SpecOptions.defaults(RunSpec.defaults(RunSpec.DEFAULT_OUTPUT));
+
+        @Override
+        public String defaultValue(ArgSpec arg) throws Exception {
+            return arg instanceof picocli.CommandLine.Model.OptionSpec o && o.longestName().equals("--max-steps") ? null
+                    : spec.defaultValue(arg);
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        RunSpec config;
+        try {
+            config = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT).withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()),
+                    "embedtune main", RunCommand.warnings(spec, "main"));
+        } catch (IllegalArgumentException e) {
+            return RunCommand.fail(spec, "main", e.getMessage());
+        }
+        return RunCommand.run(config, spec, "main");
+    }
+}

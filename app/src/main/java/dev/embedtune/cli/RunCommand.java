@@ -1,0 +1,106 @@
+package dev.embedtune.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.embedtune.model.ModelFormatException;
+import dev.embedtune.train.data.DatasetFormatException;
+import dev.embedtune.train.pipeline.Pipeline;
+import dev.embedtune.train.pipeline.RunSpec;
+import dev.embedtune.app.report.RunCharts;
+import dev.embedtune.train.trainer.NonFiniteLossException;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code embedtune run --config FILE.yaml}: the whole pipeline ({@link Pipeline}) from a run specification file. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run the whole fine-tuning pipeline from a YAML or JSON run specification: base model, data, base evaluation,"
+                + " hard-negative mining, QLoRA fine-tuning, fine-tuned evaluation, report.",
+                "Every key and its default: `embedtune run --print-config`. Keys are Hugging Face TrainingArguments, PEFT"
+                        + " LoraConfig and sentence-transformers names (learning_rate, per_device_train_batch_size, lora_r,"
+                        + " target_modules, matryoshka_dims, …); missing keys take the main job's defaults."})
+public final class RunCommand implements Callable<Integer> {
+
+    @Option(names = "--config", description = "The run specification (.yaml, .yml or .json); without it, the defaults")
+    Path config;
+
+    @Option(names = "--overwrite", description = "Replace an earlier run in the output directory (overwrite_output_dir)")
+    boolean overwrite;
+
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
+            description = "Continue the training of an interrupted run from the latest checkpoint in the output directory,"
+                    + " or from checkpoint DIR (resume_from_checkpoint)")
+    String resume;
+
+    @Option(names = "--print-config", description = "Print the effective run specification (every key, as YAML) and exit")
+    boolean printConfig;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        RunSpec s;
+        try {
+            RunSpec defaults = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT);
+            s = config == null ? defaults : SettingsFile.readSpec(config, defaults, warnings(spec, "run"));
+            s = s.withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()), "command line", warnings(spec, "run"));
+        } catch (NoSuchFileException e) {
+            return fail(spec, "run", "--config " + config + ": no such file");
+        } catch (IllegalArgumentException e) {
+            return fail(spec, "run", e.getMessage());
+        }
+        if (printConfig) {
+            spec.commandLine().getOut().print(yaml(s));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+        return run(s, spec, "run");
+    }
+
+    /** The record as YAML, every key, in {@link RunSpec#toTree}'s order. */
+    static String yaml(RunSpec s) throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)).enable(SerializationFeature.INDENT_OUTPUT);
+        return yaml.writeValueAsString(s.toTree());
+    }
+
+    /** Deprecation warnings as {@code embedtune COMMAND: warning: …} lines on stderr. */
+    static Consumer<String> warnings(CommandSpec spec, String command) {
+        return w -> {
+            spec.commandLine().getErr().println("embedtune " + command + ": warning: " + w);
+            spec.commandLine().getErr().flush();
+        };
+    }
+
+    /**
+     * Runs the pipeline. A refused output directory, a missing or malformed model or dataset, a
+     * setting that turns out wrong once they are loaded (dims larger than the model's, no negative
+     * mined) or a diverging loss is reported as one line on stderr with exit code 1, as a bad config is.
+     */
+    static int run(RunSpec config, CommandSpec spec, String command) throws IOException {
+        try {
+            Pipeline.run(config, Pipeline.Options.defaults().withCharts(RunCharts::draw), spec.commandLine().getOut());
+        } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | IllegalArgumentException e) {
+            return fail(spec, command, e.getMessage());
+        } catch (NoSuchFileException e) {
+            return fail(spec, command, e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason() + ")"));
+        }
+        return 0;
+    }
+
+    /** One line on stderr, {@code embedtune COMMAND: message}, and exit code 1, as {@code embedtune finetune} reports. */
+    static int fail(CommandSpec spec, String command, String message) {
+        spec.commandLine().getErr().println("embedtune " + command + ": " + message);
+        spec.commandLine().getErr().flush();
+        return 1;
+    }
+}

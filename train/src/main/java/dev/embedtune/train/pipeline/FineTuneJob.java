@@ -1,0 +1,208 @@
+package dev.embedtune.train.pipeline;
+
+import dev.embedtune.model.AtomicFiles;
+import dev.embedtune.model.lora.LoraConfig;
+import dev.embedtune.model.lora.LoraMerge;
+import dev.embedtune.model.training.BaseQuantization;
+import dev.embedtune.train.data.Dataset;
+import dev.embedtune.train.data.ExampleFormat;
+import dev.embedtune.train.trainer.Checkpoints;
+import dev.embedtune.train.trainer.LoraTrainingModel;
+import dev.embedtune.train.trainer.TrainResult;
+import dev.embedtune.train.trainer.Trainer;
+import dev.embedtune.train.trainer.TrainerListener;
+import dev.embedtune.train.trainer.TrainingArguments;
+import dev.embedtune.train.eval.Evaluator;
+import dev.embedtune.train.loss.EmbeddingLoss;
+import dev.embedtune.train.loss.LossKind;
+import dev.embedtune.train.loss.MatryoshkaLoss;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * One QLoRA fine-tuning run from a base model directory to saved artefacts: load the base model
+ * with fresh adapters ({@link LoraTrainingModel}), build the loss by name (wrapped in
+ * {@link MatryoshkaLoss} when dimensions are given), train with the {@link Trainer}, and save
+ *
+ * <pre>
+ * &lt;output_dir&gt;/
+ *     adapter/       the adapters in PEFT's layout (adapter_config.json, adapter_model.safetensors)
+ *     model/         the merged model (W + s·B·A) in sentence-transformers' layout, for Embedder or Python
+ *     checkpoint-N/, metrics.jsonl, final/     the Trainer's own files (see the package documentation)
+ * </pre>
+ *
+ * <p>{@code adapter/} and {@code model/} are each written into a temporary sibling directory and
+ * renamed into place, so a directory with one of those names is always complete.
+ *
+ * <p>The merged model holds the base model's <em>full-precision</em> weights plus the adapters, as
+ * PEFT's {@code merge_and_unload} on the original base does; quantising the base (NF4, FP4, int8) only
+ * saves memory while training. Its embeddings equal {@link LoraTrainingModel#embed} over a dense
+ * ({@link BaseQuantization#NONE}) base with the same adapters; over a quantised base they differ by
+ * the quantisation error.
+ *
+ * <pre>{@code
+ * FineTuneJob job = FineTuneJob.prepare(RunSpec.defaults(outputDir), modelDir);
+ * TrainResult r = job.train(trainSet, evaluator, null, null);   // or "latest" to resume
+ * FineTuneJob.Saved saved = job.save();                          // <output_dir>/adapter, <output_dir>/model
+ * }</pre>
+ *
+ * <p>Not thread-safe; one job trains one model once.
+ */
+public final class FineTuneJob {
+
+    /**
+     * Where {@link #save} wrote.
+     *
+     * @param adapterDir {@code <output_dir>/adapter}
+     * @param modelDir {@code <output_dir>/model}
+     */
+    public record Saved(Path adapterDir, Path modelDir) {
+    }
+
+    private final RunSpec spec;
+    private final Path baseModel;
+    private final TrainingArguments args;
+    private final LoraTrainingModel model;
+    private final EmbeddingLoss loss;
+    private TrainResult result;
+
+    private FineTuneJob(RunSpec spec, Path baseModel, LoraTrainingModel model, EmbeddingLoss loss) {
+        this.spec = spec;
+        this.baseModel = baseModel;
+        this.args = spec.training();
+        this.model = model;
+        this.loss = loss;
+    }
+
+    /**
+     * Loads the base model with fresh adapters (A from the training seed, B zero) and builds the loss:
+     * the spec's LoRA, quantisation, loss, Matryoshka dims, mini-batch size, max length, model
+     * dropout and training arguments.
+     *
+     * @param baseModel the spec's model, resolved to a directory ({@code ModelCache.resolve})
+     *
+     * @throws IllegalArgumentException when the Matryoshka dimensions do not fit the model's embedding
+     *     dimension, or the model is not a BERT model
+     * @throws IOException when the model directory cannot be read
+     */
+    public static FineTuneJob prepare(RunSpec spec, Path baseModel) throws IOException {
+        Objects.requireNonNull(spec, "spec");
+        LoraTrainingModel model = LoraTrainingModel.create(baseModel, spec.lora(), spec.quantization(), spec.maxLength(),
+                spec.training().seed(), spec.modelDropout());
+        int dimension = model.baseModel().pooling().outputDimension();
+        EmbeddingLoss loss = loss(spec.loss(), dimension, spec.matryoshkaDims(), spec.miniBatchSize());
+        return new FineTuneJob(spec, baseModel, model, loss);
+    }
+
+    /**
+     * Trains the adapters in place.
+     *
+     * @param train the training examples; their format must suit the loss (pairs for MNRL, scored pairs
+     *     for CoSENT and AnglE, triplets for the triplet loss, 0/1-labelled pairs for the contrastive ones)
+     * @param evaluator run every {@code eval_steps}, or null
+     * @param listener callbacks (progress, pruning by exception), or null
+     * @param resumeFrom null to start afresh, {@code "latest"} or a checkpoint directory to continue
+     * @throws IllegalStateException when called twice
+     */
+    public TrainResult train(Dataset train, Evaluator<?> evaluator, TrainerListener listener, String resumeFrom)
+            throws IOException {
+        if (result != null) {
+            throw new IllegalStateException("this job has already trained; prepare a new one");
+        }
+        requireFormat(spec.loss(), train);
+        Trainer trainer = new Trainer(model, train, loss, args, evaluator, listener);
+        result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
+        return result;
+    }
+
+    /**
+     * Writes {@code <output_dir>/adapter} (PEFT) and {@code <output_dir>/model} (merged,
+     * sentence-transformers), each atomically, replacing earlier ones.
+     */
+    public Saved save() throws IOException {
+        Path out = args.outputDir();
+        Files.createDirectories(out);
+        Path adapter = out.resolve("adapter");
+        Path tmp = Files.createTempDirectory(out, ".adapter.");
+        try {
+            model.saveTrained(tmp);
+            AtomicFiles.replaceDirectory(tmp, adapter);
+        } finally {
+            AtomicFiles.deleteTree(tmp);
+        }
+        Path merged = out.resolve("model");
+        LoraMerge.writeMerged(baseModel, model.adapters(), merged);
+        return new Saved(adapter, merged);
+    }
+
+    /** The model being trained (its adapters change in place during {@link #train}). */
+    public LoraTrainingModel model() {
+        return model;
+    }
+
+    /** The loss the trainer applies, Matryoshka-wrapped when dimensions were given. */
+    public EmbeddingLoss loss() {
+        return loss;
+    }
+
+    public RunSpec spec() {
+        return spec;
+    }
+
+    public TrainingArguments arguments() {
+        return args;
+    }
+
+    /** The last {@link #train} result, or null before training. */
+    public TrainResult result() {
+        return result;
+    }
+
+    // ---------------------------------------------------------------- losses
+
+    /**
+     * The loss named {@code name} ({@link LossKind}) with sentence-transformers' default parameters,
+     * wrapped in {@link MatryoshkaLoss} over {@code matryoshkaDims} (weights 1, all dims every step)
+     * unless empty. A loss that wants GradCache says so itself ({@link EmbeddingLoss#gradCacheMiniBatchSize}).
+     *
+     * @param name a {@link LossKind} name, or the class name ({@code MultipleNegativesRankingLoss}, …)
+     * @param dimension the model's embedding dimension
+     * @param matryoshkaDims truncation sizes, each in [1, dimension], or empty
+     * @param miniBatchSize rows per GradCache mini-batch ({@code mini_batch_size}), for {@code cached-mnrl}
+     */
+    public static EmbeddingLoss loss(String name, int dimension, List<Integer> matryoshkaDims, int miniBatchSize) {
+        EmbeddingLoss inner = LossKind.parse(name).create(miniBatchSize);
+        if (matryoshkaDims == null || matryoshkaDims.isEmpty()) {
+            return inner;
+        }
+        return new MatryoshkaLoss(inner, dimension, matryoshkaDims.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** The dataset formats {@code loss} trains on. */
+    public static Set<ExampleFormat> formatsOf(String loss) {
+        return LossKind.parse(loss).formats();
+    }
+
+    private static void requireFormat(String lossName, Dataset data) {
+        LossKind kind = LossKind.parse(lossName);
+        if (!kind.formats().contains(data.format())) {
+            throw new IllegalArgumentException("loss " + kind.cliName() + " (" + kind.className() + ") trains on "
+                    + kind.formats().stream().map(f -> f.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(" or "))
+                    + " examples, but " + data.name() + " holds " + data.format().name().toLowerCase(Locale.ROOT)
+                    + " examples; map the columns accordingly (e.g. a score column for cosent/angle, a 0/1 label for the"
+                    + " contrastive losses, a negative for triplet)");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FineTuneJob" + Arrays.asList(baseModel, spec.loss(), args.outputDir());
+    }
+}
