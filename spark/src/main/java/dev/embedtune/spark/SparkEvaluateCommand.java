@@ -5,6 +5,11 @@ import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.train.eval.EvaluationResult;
 import dev.embedtune.train.eval.InformationRetrievalEvaluator;
 import dev.embedtune.train.eval.RetrievalTask;
+import dev.embedtune.train.eval.EvaluatorKind;
+import dev.embedtune.train.data.ColumnMapping;
+import dev.embedtune.train.data.Dataset;
+import dev.embedtune.train.data.DatasetLoader;
+import dev.embedtune.model.embed.Embedder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,6 +48,15 @@ public final class SparkEvaluateCommand implements Callable<Integer> {
             description = "Matryoshka dimensions: truncate, L2-normalise, evaluate each (e.g. 384,256,128,64).")
     List<Integer> dims;
 
+    @Option(names = "--columns", paramLabel = "SRC=ROLE,…",
+            description = "Which column plays which role (anchor, positive, negative, score, label, group), as embedtune evaluate.")
+    String columns;
+
+    @Option(names = "--evaluator", paramLabel = "NAME",
+            description = "The evaluator, as embedtune evaluate (default: the one the data's roles call for); only retrieval"
+                    + " runs on the executors, the others on the driver.")
+    String evaluator;
+
     @Option(names = "--batch-size", defaultValue = "64", paramLabel = "N",
             description = "Texts per model call (default: ${DEFAULT-VALUE}).")
     int batchSize;
@@ -55,12 +69,22 @@ public final class SparkEvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RetrievalTask task = RetrievalTask.fromJsonl(data, split);
-        InformationRetrievalEvaluator.Options options = InformationRetrievalEvaluator.Options.defaults().withBatchSize(batchSize);
+        // the data as the local command reads it
+        ColumnMapping mapping = columns != null ? ColumnMapping.parse(columns) : DatasetLoader.defaultMapping(data);
+        Dataset evaluated = DatasetLoader.load(data, mapping, split);
+        EvaluatorKind kind = evaluator != null ? EvaluatorKind.parse(evaluator) : EvaluatorKind.forFormat(evaluated.format());
         String dir = model.startsWith("builtin:") ? ModelCache.resolve(model).toString() : model;
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(parent.session().sparkContext());
-        EvaluationResult result = new SparkRetrievalEvaluation(task, options, dims)
-                .evaluate(sc, new ModelSpec(dir, "none", 32, null, null), partitions > 0 ? partitions : sc.defaultParallelism());
+        EvaluationResult result;
+        if (kind == EvaluatorKind.RETRIEVAL) {
+            RetrievalTask task = RetrievalTask.of(evaluated, DatasetLoader.load(data, mapping, "all"));
+            InformationRetrievalEvaluator.Options options = InformationRetrievalEvaluator.Options.defaults().withBatchSize(batchSize);
+            JavaSparkContext sc = JavaSparkContext.fromSparkContext(parent.session().sparkContext());
+            result = new SparkRetrievalEvaluation(task, options, dims)
+                    .evaluate(sc, new ModelSpec(dir, "none", 32, null, null), partitions > 0 ? partitions : sc.defaultParallelism());
+        } else {
+            // pair and triplet evaluators embed a few thousand texts: on the driver, with the local code
+            result = kind.create(evaluated, evaluated, dims == null ? List.of() : dims).evaluate(Embedder.load(Path.of(dir)));
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.println(new ObjectMapper().writeValueAsString(result.metrics()));
         out.flush();
