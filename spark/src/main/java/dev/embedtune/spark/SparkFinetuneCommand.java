@@ -2,6 +2,7 @@ package dev.embedtune.spark;
 
 import dev.embedtune.cli.FinetuneCommand;
 import dev.embedtune.model.onnx.ModelCache;
+import dev.embedtune.train.pipeline.OutputDirectory;
 import dev.embedtune.train.pipeline.PipelineData;
 import dev.embedtune.train.pipeline.RunSpec;
 import dev.embedtune.train.trainer.TrainResult;
@@ -53,6 +54,7 @@ public final class SparkFinetuneCommand implements Callable<Integer> {
             return 0;
         }
         RunSpec run = options.spec();
+        OutputDirectory.prepare(run);   // as the local pipeline: a non-empty --out needs --overwrite or --resume
         Path base = ModelCache.resolve(run.model());
         PipelineData data = PipelineData.load(run);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(parent.session().sparkContext());
