@@ -246,8 +246,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         return e.getMessage();
     }
 
-    /** defaults (finetune's base) < --config file < the options given. */
-    RunSpec spec() throws IOException {
+    /**
+     * defaults (finetune's base) < --config file < the options given. Public so that another front end
+     * (the Spark entry point) takes exactly these options and keys, parsed by this command.
+     */
+    public RunSpec spec() throws IOException {
         Consumer<String> warn = w -> spec.commandLine().getErr().println("embedtune finetune: warning: " + w);
         RunSpec s = base(out);
         if (config != null) {

@@ -127,8 +127,9 @@ public final class LoraTrainingModel implements TrainableModel {
     /**
      * The dropout seed of column {@code c}'s rows [first, first + rows): every column (anchor,
      * positive, …) draws its own masks, and a row's masks do not depend on the rows batched with it.
+     * Public so that a distributed step (each worker embedding a slice of the rows) draws the same masks.
      */
-    private static long[] rowSeeds(long dropoutSeed, int column, int first, int rows) {
+    public static long[] rowSeeds(long dropoutSeed, int column, int first, int rows) {
         return TrainingEncoder.rowSeeds(dropoutSeed + 0x9E3779B97F4A7C15L * (column + 1), first, rows);
     }
 
