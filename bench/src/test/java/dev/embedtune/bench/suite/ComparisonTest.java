@@ -82,13 +82,13 @@ class ComparisonTest {
     @Test
     void peersRoundTripAndMeasuredOnesBecomeComparisonRows() throws IOException {
         Map<String, String> params = Map.of("mode", "inference", "batch", "32", "tokens", "128");
-        PeerResult measured = new PeerResult("pytorch_inference", List.of("dev.embedtune.bench.EmbeddingBenchmark.oursBatch32"),
+        PeerResult measured = new PeerResult("pytorch_inference", List.of("dev.embedtune.bench.EmbeddingBenchmark.embedderBatch32"),
                 PeerResult.Status.MEASURED, "PyTorch", params, List.of(0.5, 0.25, 0.75), 0.5, "text", 64.0, 350.0,
                 Map.of("torch", "1.13.0a0"));
         PeerResult skipped = PeerResult.notMeasured("pytorch_train_step", List.of("training_step_lora_fp32"),
                 PeerResult.Status.SKIPPED, "no python3 with torch", Map.of("mode", "train-step"));
         Path file = dir.resolve("peers.json");
-        new ResultFile("quick", machine(2), List.of(result("dev.embedtune.bench.EmbeddingBenchmark.oursBatch32", 1000)),
+        new ResultFile("quick", machine(2), List.of(result("dev.embedtune.bench.EmbeddingBenchmark.embedderBatch32", 1000)),
                 List.of(measured, skipped)).write(file);
         String json = Files.readString(file);
         assertTrue(json.contains("\"status\" : \"skipped\"") && json.contains("\"note\" : \"no python3 with torch\""), json);

@@ -57,7 +57,7 @@ class QuickSuiteSmokeTest {
         assertEquals(declared, measured);
         assertEquals("CPU", back.machine().get("backend"));
         // Quick shapes are stated with each benchmark.
-        assertTrue(back.benchmarks().stream().anyMatch(b -> b.name().endsWith("oursBatch32")
+        assertTrue(back.benchmarks().stream().anyMatch(b -> b.name().endsWith("embedderBatch32")
                 && b.params().get("tokens").equals(SuiteRunner.QUICK_PARAMS.get("tokens"))));
 
         Set<String> peerIds = new TreeSet<>();
