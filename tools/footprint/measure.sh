@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The footprint of an embedding service's JVM: embedtune (embedtune-models, as a user adds it)
+# against langchain4j's in-process all-MiniLM-L6-v2 on ONNX Runtime, the peer a JVM user would
+# otherwise pick. Same program on both sides (footprint.FirstEmbedding: load the model, embed one
+# text, then 32), same JVM options, runs interleaved. Prints:
+#   - the runtime classpath: jars and MB;
+#   - the jars no class was loaded from while embedding (-Xlog:class+load), i.e. candidates to
+#     exclude (resource-only jars such as natives and model files are needed all the same);
+#   - per run: start-up to the first embedding (JVM uptime), the batch's time, resident memory after
+#     a GC (VmRSS) and its peak (VmHWM), then the medians. embedtune also from an empty model cache
+#     (the built-in is imported on first use).
+# Usage (after `mvn -pl models -am install -DskipTests` in the checkout):
+#   tools/footprint/measure.sh [RUNS]        Maven options in $FOOTPRINT_MAVEN_ARGS
+set -euo pipefail
+cd "$(dirname "$0")"
+runs="${1:-5}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=SKYLAKEX; fi
+peers=(embedtune langchain4j)
+for p in "${peers[@]}"; do
+  # shellcheck disable=SC2086
+  (cd "$p" && mvn -q -B -Dstyle.color=never package ${FOOTPRINT_MAVEN_ARGS:-})
+done
+run() {   # run PEER [JVM options…]
+  local p="$1"; shift
+  java -Xmx1g --add-modules jdk.incubator.vector "$@" -cp "$p/target/classes:$(cat "$p/target/classpath.txt")" \
+    footprint.FirstEmbedding 2>/dev/null
+}
+
+echo "== runtime classpath"
+for p in "${peers[@]}"; do
+  tr ':' '\n' < "$p/target/classpath.txt" | xargs stat -c %s | awk -v p="$p" '{n++; t+=$1} END {printf "%-12s %3d jars %6.1f MB\n", p, n, t/1e6}'
+done
+
+echo "== jars no class was loaded from (embedtune; natives and model files are read as resources)"
+log="$(mktemp)"
+run embedtune "-Xlog:class+load=info:file=$log" > /dev/null
+tr ':' '\n' < embedtune/target/classpath.txt | sed 's|.*/||' | sort > "$log.all"
+grep -o 'source: [^ ]*\.jar' "$log" | sed 's|.*/||' | sort -u > "$log.used"
+comm -23 "$log.all" "$log.used" | sed 's/^/  /'
+rm -f "$log" "$log.all" "$log.used"
+
+echo "== start-up and memory ($runs runs each, interleaved; a warm-up run first)"
+run embedtune > /dev/null; run langchain4j > /dev/null
+results="$(mktemp)"
+for i in $(seq 1 "$runs"); do
+  for p in "${peers[@]}"; do
+    echo "$p $(run "$p")" | tee -a "$results"
+  done
+  home="$(mktemp -d)"
+  echo "embedtune-first-use $(run embedtune "-Dembedtune.home=$home")" | tee -a "$results"
+  rm -rf "$home"
+done
+echo "== medians"
+for p in embedtune embedtune-first-use langchain4j; do
+  grep "^$p " "$results" | python3 -c '
+import sys, statistics
+rows = [dict(kv.split("=") for kv in line.split()[1:]) for line in sys.stdin]
+med = lambda k: statistics.median(float(r[k]) for r in rows)
+print(f"{sys.argv[1]:<20} first embedding {med(\"first_embedding_ms\"):6.0f} ms   batch of 32 {med(\"batch32_ms\"):5.0f} ms   "
+      f"RSS {med(\"rss_mb\"):4.0f} MB   peak RSS {med(\"peak_rss_mb\"):4.0f} MB   heap used {med(\"heap_used_mb\"):3.0f} MB")
+' "$p"
+done
+rm -f "$results"
