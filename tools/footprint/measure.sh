@@ -29,7 +29,9 @@ run() {   # run PEER [JVM options…]
 
 echo "== runtime classpath"
 for p in "${peers[@]}"; do
-  tr ':' '\n' < "$p/target/classpath.txt" | xargs stat -c %s | awk -v p="$p" '{n++; t+=$1} END {printf "%-12s %3d jars %6.1f MB\n", p, n, t/1e6}'
+  tr ':' '\n' < "$p/target/classpath.txt" | xargs stat -c '%s %n' | awk -v p="$p" '
+    {n++; t+=$1} /langchain4j-embeddings-(all-minilm|bge)/ {m+=$1}
+    END {printf "%-12s %3d jars %6.1f MB, of which model jars %5.1f MB, the rest %5.1f MB\n", p, n, t/1e6, m/1e6, (t-m)/1e6}'
 done
 
 echo "== jars no class was loaded from (embedtune; natives and model files are read as resources)"
@@ -54,11 +56,11 @@ done
 echo "== medians"
 for p in embedtune embedtune-first-use langchain4j; do
   grep "^$p " "$results" | python3 -c '
-import sys, statistics
+import statistics, sys
 rows = [dict(kv.split("=") for kv in line.split()[1:]) for line in sys.stdin]
-med = lambda k: statistics.median(float(r[k]) for r in rows)
-print(f"{sys.argv[1]:<20} first embedding {med(\"first_embedding_ms\"):6.0f} ms   batch of 32 {med(\"batch32_ms\"):5.0f} ms   "
-      f"RSS {med(\"rss_mb\"):4.0f} MB   peak RSS {med(\"peak_rss_mb\"):4.0f} MB   heap used {med(\"heap_used_mb\"):3.0f} MB")
+med = lambda key: statistics.median(float(r[key]) for r in rows)
+print("%-20s first embedding %6.0f ms   batch of 32 %5.0f ms   RSS %4.0f MB   peak RSS %4.0f MB   heap used %3.0f MB"
+      % (sys.argv[1], med("first_embedding_ms"), med("batch32_ms"), med("rss_mb"), med("peak_rss_mb"), med("heap_used_mb")))
 ' "$p"
 done
 rm -f "$results"
