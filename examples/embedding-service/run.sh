@@ -21,8 +21,12 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null
 fi
 
 if [ ! -f target/classpath.txt ] || [ -n "$(find pom.xml src -newer target/classpath.txt -print -quit)" ]; then
+  echo "building the example (mvn package)…" >&2
   # shellcheck disable=SC2086
-  mvn -q -B -Dstyle.color=never package -DskipTests ${EXAMPLE_MAVEN_ARGS:-}
+  if ! build_log="$(mvn -q -B package -DskipTests ${EXAMPLE_MAVEN_ARGS:-} 2>&1)"; then
+    printf '%s\n' "$build_log" >&2
+    exit 1
+  fi
 fi
 # --add-modules jdk.incubator.vector: embedtune's CPU kernels use the Vector API (without it they
 # fall back to ND4J ops, slower). The model's weights live off-heap; 1 GB of heap is plenty.
