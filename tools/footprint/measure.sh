@@ -6,9 +6,10 @@
 #   - the runtime classpath: jars and MB;
 #   - the jars no class was loaded from while embedding (-Xlog:class+load), i.e. candidates to
 #     exclude (resource-only jars such as natives and model files are needed all the same);
-#   - per run: start-up to the first embedding (JVM uptime), the batch's time, resident memory after
-#     a GC (VmRSS) and its peak (VmHWM), then the medians. embedtune also from an empty model cache
-#     (the built-in is imported on first use).
+#   - per run: start-up to the first embedding (JVM uptime, and the process's CPU time, which other
+#     processes on a shared machine disturb less), the next 32 texts (JIT still cold), resident
+#     memory after a GC (VmRSS) and its peak (VmHWM), then the medians. embedtune also from an
+#     empty model cache (the built-in is imported on first use).
 # Usage (after `mvn -pl models -am install -DskipTests` in the checkout):
 #   tools/footprint/measure.sh [RUNS]        Maven options in $FOOTPRINT_MAVEN_ARGS
 set -euo pipefail
@@ -59,8 +60,9 @@ for p in embedtune embedtune-first-use langchain4j; do
 import statistics, sys
 rows = [dict(kv.split("=") for kv in line.split()[1:]) for line in sys.stdin]
 med = lambda key: statistics.median(float(r[key]) for r in rows)
-print("%-20s first embedding %6.0f ms   batch of 32 %5.0f ms   RSS %4.0f MB   peak RSS %4.0f MB   heap used %3.0f MB"
-      % (sys.argv[1], med("first_embedding_ms"), med("batch32_ms"), med("rss_mb"), med("peak_rss_mb"), med("heap_used_mb")))
+print("%-20s first embedding %6.0f ms (CPU %6.0f ms)   next 32 texts %5.0f ms (CPU %5.0f ms)   RSS %4.0f MB   peak RSS %4.0f MB"
+      % (sys.argv[1], med("first_embedding_ms"), med("first_embedding_cpu_ms"), med("batch32_ms"), med("batch32_cpu_ms"),
+         med("rss_mb"), med("peak_rss_mb")))
 ' "$p"
 done
 rm -f "$results"
