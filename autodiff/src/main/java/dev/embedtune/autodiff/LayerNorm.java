@@ -1,15 +1,20 @@
 package dev.embedtune.autodiff;
 
+import dev.embedtune.autodiff.kernels.ResidualNorm;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * LayerNorm over the last axis of {@code [M, H]} (β null for a norm without bias, as ModernBERT's):
- * {@code x̂ = (x − mean) / √(var + eps)}, {@code y = x̂·γ + β}. Backward:
+ * LayerNorm over the last axis of {@code [N, H]} token rows (β null for a norm without bias, as
+ * ModernBERT's), optionally fused with the residual join before it:
  * <pre>
- *   g = dy·γ;   dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))
+ *   s = (a + b) ⊙ m + x      (the join: bias, dropout mask, residual; each optional)
+ *   x̂ = (s − mean) / √(var + eps),   y = x̂·γ + β
+ * backward:
+ *   g = dy·γ;   ds = rstd · (g − mean(g) − x̂ · mean(g·x̂));   da = ds ⊙ m
  *   dγ += Σ_rows dy ⊙ x̂;   dβ += Σ_rows dy          (only when γ, β train)
  * </pre>
+ * The arithmetic is {@link ResidualNorm}'s (one pass per row on the CPU, ND4J ops elsewhere); this
+ * class holds the parameters and their gradient buffers.
  */
 public final class LayerNorm {
     private final INDArray gamma, beta, gradGamma, gradBeta;
@@ -40,45 +45,44 @@ public final class LayerNorm {
     }
 
     /**
-     * @param x [M, H] input (left unchanged unless it is {@code xHat})
-     * @param xHat [M, H] receives x̂ (saved for backward)
-     * @param rstd [M, 1] receives 1/√(var + eps)
-     * @param y [M, H] output (may be x)
+     * y = LN(x).
+     *
+     * @param xHat [N, H] receives x̂ (saved for backward); rstd [N, 1] receives 1/√(var + eps)
+     * @param y [N, H] output (may be x)
      */
     public void forward(INDArray x, INDArray xHat, INDArray rstd, INDArray y) {
-        INDArray mean = x.mean(true, 1);
-        xHat.assign(x).subiColumnVector(mean);
-        INDArray variance = (y == x ? xHat.mul(xHat) : xHat.mul(xHat, y)).mean(true, 1);   // y as scratch when free
-        rstd.assign(variance.addi(eps));
-        Transforms.sqrt(rstd, false).rdivi(1);
-        xHat.muliColumnVector(rstd);
-        y.assign(xHat).muliRowVector(gamma);
-        if (beta != null) {
-            y.addiRowVector(beta);
-        }
+        ResidualNorm.forward(x, null, null, null, gamma, beta, eps, xHat, rstd, null, y);
     }
 
     /**
-     * @param xHat, rstd as saved by forward
-     * @param dy [M, H] dL/dy
-     * @param dx [M, H] receives dL/dx (must not be dy), or null when only γ and β need gradients
-     * @param work [M, H] scratch, overwritten
+     * y = LN((a + bias) ⊙ mask + residual).
+     *
+     * @param bias [H], mask [N, H], residual [N, H]: each optional
+     * @param sum [N, H] receives the joined s (a pre-norm layer's next residual), or null
+     */
+    public void forward(INDArray a, INDArray bias, INDArray mask, INDArray residual, INDArray xHat, INDArray rstd,
+            INDArray sum, INDArray y) {
+        ResidualNorm.forward(a, bias, mask, residual, gamma, beta, eps, xHat, rstd, sum, y);
+    }
+
+    /**
+     * @param dy [N, H] dL/dy
+     * @param dx [N, H] receives dL/dx (must not be dy), or null when only γ and β need gradients
+     * @param work unused (kept for callers of the unfused form)
      */
     public void backward(INDArray xHat, INDArray rstd, INDArray dy, INDArray dx, INDArray work) {
-        if (gradGamma != null) {
-            gradGamma.addi(work.assign(dy).muli(xHat).sum(0));
-            if (gradBeta != null) {
-                gradBeta.addi(dy.sum(0));
-            }
-        }
-        if (dx == null) {
-            return;
-        }
-        INDArray g = dx.assign(dy).muliRowVector(gamma);
-        INDArray meanG = g.mean(true, 1);
-        INDArray meanGx = work.assign(g).muli(xHat).mean(true, 1);
-        g.subiColumnVector(meanG);
-        g.subi(work.assign(xHat).muliColumnVector(meanGx));
-        g.muliColumnVector(rstd);
+        ResidualNorm.backward(xHat, rstd, gamma, dy, dx, false, null, null, gradGamma, gradBeta, null);
+    }
+
+    /**
+     * The backward of the joined forward.
+     *
+     * @param ds [N, H] receives (or, with {@code accumulate}, adds) dL/ds, the residual's gradient
+     * @param mask the forward's dropout mask, or null
+     * @param dBranch [N, H] receives dL/da = ds ⊙ mask, or null (not with {@code accumulate})
+     */
+    public void backward(INDArray xHat, INDArray rstd, INDArray dy, INDArray ds, boolean accumulate, INDArray mask,
+            INDArray dBranch) {
+        ResidualNorm.backward(xHat, rstd, gamma, dy, ds, accumulate, mask, dBranch, gradGamma, gradBeta, null);
     }
 }

@@ -1,32 +1,31 @@
 package dev.embedtune.autodiff;
 
+import dev.embedtune.autodiff.kernels.AttentionSettings;
 import dev.embedtune.autodiff.kernels.DropoutMask;
+import dev.embedtune.autodiff.kernels.PackedAttention;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * One pre-norm ModernBERT layer with forward and backward side by side, over {@code [M, H]} token rows:
+ * One pre-norm ModernBERT layer with forward and backward side by side, over the packed token rows
+ * {@code [N, H]} of a {@link TokenLayout}:
  * <pre>
  *   a = attn_norm(x)                  (the identity in layer 0)
- *   q, k, v = column blocks of Wqkv(a)
- *   c = Attention(RoPE(q), RoPE(k), v, mask)     mask: padding (global layers) or padding + window (local)
- *   h = x + drop(Wo(c))                             (attention dropout on the probabilities and here)
- *   y = h + mlp.Wo(drop(GeGLU(Wi(mlp_norm(h)))))
+ *   qkv = Wqkv(a)                     one GEMM; column blocks q, k, v
+ *   c = Attention(RoPE(q), RoPE(k), v)   RoPE by position with the layer's θ; local layers see keys
+ *                                        within half the window
+ *   h = x + drop(Wo(c));  m = mlp_norm(h)      (the join and the norm in one pass)
+ *   y = h + mlp.Wo(drop(GeGLU(Wi(m))))
  * </pre>
  * Dropout (plus PEFT's LoRA dropout on each adapter's input) applies only when the forward is given
- * row seeds; masks are saved in the {@link Activations} and reused by the backward. As in
- * {@link BertLayer}, the backward computes only what reaches a trainable tensor: input gradients
- * through every frozen linear and norm, adapter gradients where there is one, bias and norm
- * gradients where those train.
+ * row seeds (one per sequence). As in {@link BertLayer}, the backward computes only what reaches a
+ * trainable tensor.
  */
 public final class ModernBertLayer {
     private final LayerNorm attentionNorm, mlpNorm;
     private final LoraLinear wqkv, attentionOutput, wi, mlpOutput;
-    private final Attention attention;
-    private final Rope rope;
-    private final int index;
+    private final int heads, index;
     private final ModernBertDropoutRates rates;
     /** Dropout sites of a layer, mixed with its index into the mask seeds (see {@link BertLayer#site}). */
     private static final int PROBS = 0, ATTENTION_OUT = 1, MLP = 2, LORA_QKV = 3, LORA_O = 4, LORA_I = 5, LORA_MLP_O = 6;
@@ -51,97 +50,99 @@ public final class ModernBertLayer {
         this.mlpNorm = mlpNorm;
         this.wi = wi;
         this.mlpOutput = mlpOutput;
-        this.attention = new Attention(heads);
-        this.rope = new Rope(heads);
+        this.heads = heads;
     }
 
     /** The saved activations of one forward pass through a layer, and its backward work buffers. */
     public static final class Activations {
-        final long batch, tokens, hidden;
+        final long rows;
+        final Arena arena;
         INDArray input;                                       // not owned: the previous layer's output
-        final INDArray a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u, gateInput, geluA, g, out;
-        final INDArray ropeWork, xaQkv, xaO, xaI, xaMo;
+        TokenLayout layout;
+        AttentionSettings attention;
+        // [N, H] a, x̂A, [N, 1] rstdA, [N, 3H] qkv, [N, H] context, branch, h, m, x̂M, [N, 1] rstdM,
+        // [N, 2I] u, [N, I] gateInput, geluA, g, [N, H] out, [N, heads] logSumExp
+        final INDArray a, xHatA, rstdA, qkv, context, branch, h, m, xHatM, rstdM, u, gateInput, geluA, g, out, logSumExp;
+        final INDArray xaQkv, xaO, xaI, xaMo;
         // backward work buffers
-        final INDArray dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du, dg, dyB;
+        final INDArray dh, dm, dTmp, dContext, dQkv, du, dg, dyB;
         // dropout masks (0 or 1/(1−p)), allocated only for a training pass with that dropout
-        final INDArray dropProbs, dropAttentionOut, dropMlp;                   // [B, N, T, T], [M, H], [M, F]
+        final INDArray dropAttentionOut, dropMlp;                              // [N, H], [N, I]
         final INDArray dropQkv, dropO, dropI, dropMlpO, workH, workF;          // LoRA inputs and scratch
         boolean dropping;                                                      // this pass drew masks
 
         /**
+         * @param rows N, the batch's real tokens
          * @param gradients false for a forward-only pass: no backward buffers, and {@link #backward}
          *                  cannot run on it
+         * @param rates which dropout masks to allocate (a training pass only: inference never drops)
          */
-        public Activations(DataType type, long batch, long tokens, long hidden, long inner, int heads, long rank,
-                boolean gradients) {
-            this(type, batch, tokens, hidden, inner, heads, rank, gradients, ModernBertDropoutRates.NONE);
+        public Activations(DataType type, long rows, long hidden, long inner, int heads, long rank, boolean gradients,
+                ModernBertDropoutRates rates) {
+            this(Arena.sized(type, arena -> new Activations(arena, rows, hidden, inner, heads, rank, gradients, rates)),
+                    rows, hidden, inner, heads, rank, gradients, rates);
         }
 
-        /** @param rates which dropout masks to allocate (a training pass only: inference never drops) */
-        public Activations(DataType type, long batch, long tokens, long hidden, long inner, int heads, long rank,
-                boolean gradients, ModernBertDropoutRates rates) {
-            this.batch = batch;
-            this.tokens = tokens;
-            this.hidden = hidden;
-            long mRows = batch * tokens, r = Math.max(rank, 1);
-            a = Nd4j.create(type, mRows, hidden);
-            xHatA = Nd4j.create(type, mRows, hidden);
-            rstdA = Nd4j.create(type, mRows, 1);
-            qkv = Nd4j.create(type, mRows, 3 * hidden);
-            raw = Nd4j.create(type, mRows, hidden);
-            qr = Nd4j.create(type, mRows, hidden);
-            kr = Nd4j.create(type, mRows, hidden);
-            v = Nd4j.create(type, mRows, hidden);
-            probs = Nd4j.create(type, batch, heads, tokens, tokens);
-            context = Nd4j.create(type, mRows, hidden);
-            h = Nd4j.create(type, mRows, hidden);
-            m = Nd4j.create(type, mRows, hidden);
-            xHatM = Nd4j.create(type, mRows, hidden);
-            rstdM = Nd4j.create(type, mRows, 1);
-            u = Nd4j.create(type, mRows, 2 * inner);
-            gateInput = Nd4j.create(type, mRows, inner);
-            geluA = Nd4j.create(type, mRows, inner);
-            g = Nd4j.create(type, mRows, inner);
-            out = Nd4j.create(type, mRows, hidden);
-            ropeWork = Nd4j.create(type, batch, tokens, heads, hidden / heads / 2);
-            xaQkv = Nd4j.create(type, mRows, r);
-            xaO = Nd4j.create(type, mRows, r);
-            xaI = Nd4j.create(type, mRows, r);
-            xaMo = Nd4j.create(type, mRows, r);
-            dh = gradients ? Nd4j.create(type, mRows, hidden) : null;
-            dm = gradients ? Nd4j.create(type, mRows, hidden) : null;
-            dTmp = gradients ? Nd4j.create(type, mRows, hidden) : null;
-            dContext = gradients ? Nd4j.create(type, mRows, hidden) : null;
-            dqr = gradients ? Nd4j.create(type, mRows, hidden) : null;
-            dkr = gradients ? Nd4j.create(type, mRows, hidden) : null;
-            dv = gradients ? Nd4j.create(type, mRows, hidden) : null;
-            dqkv = gradients ? Nd4j.create(type, mRows, 3 * hidden) : null;
-            dProbs = gradients ? Nd4j.create(type, batch, heads, tokens, tokens) : null;
-            du = gradients ? Nd4j.create(type, mRows, 2 * inner) : null;
-            dg = gradients ? Nd4j.create(type, mRows, inner) : null;
-            dyB = gradients ? Nd4j.create(type, mRows, r) : null;
+        /** The buffers taken from {@code arena} (which owns their memory). */
+        public Activations(Arena arena, long rows, long hidden, long inner, int heads, long rank, boolean gradients,
+                ModernBertDropoutRates rates) {
+            this.rows = rows;
+            this.arena = arena;
+            long n = rows, r = Math.max(rank, 1);
+            a = arena.take(n, hidden);
+            xHatA = arena.take(n, hidden);
+            rstdA = arena.take(n, 1);
+            qkv = arena.take(n, 3 * hidden);
+            context = arena.take(n, hidden);
+            branch = arena.take(n, hidden);
+            h = arena.take(n, hidden);
+            m = arena.take(n, hidden);
+            xHatM = arena.take(n, hidden);
+            rstdM = arena.take(n, 1);
+            u = arena.take(n, 2 * inner);
+            gateInput = arena.take(n, inner);
+            geluA = arena.take(n, inner);
+            g = arena.take(n, inner);
+            out = arena.take(n, hidden);
+            logSumExp = arena.take(n, heads);
+            xaQkv = arena.take(n, r);
+            xaO = arena.take(n, r);
+            xaI = arena.take(n, r);
+            xaMo = arena.take(n, r);
+            dh = gradients ? arena.take(n, hidden) : null;
+            dm = gradients ? arena.take(n, hidden) : null;
+            dTmp = gradients ? arena.take(n, hidden) : null;
+            dContext = gradients ? arena.take(n, hidden) : null;
+            dQkv = gradients ? arena.take(n, 3 * hidden) : null;
+            du = gradients ? arena.take(n, 2 * inner) : null;
+            dg = gradients ? arena.take(n, inner) : null;
+            dyB = gradients ? arena.take(n, r) : null;
             boolean attentionDrop = gradients && rates.attention() > 0, mlpDrop = gradients && rates.mlp() > 0,
                     loraDrop = gradients && rates.lora() > 0;
-            dropProbs = attentionDrop ? Nd4j.create(type, batch, heads, tokens, tokens) : null;
-            dropAttentionOut = attentionDrop ? Nd4j.create(type, mRows, hidden) : null;
-            dropMlp = mlpDrop ? Nd4j.create(type, mRows, inner) : null;
-            dropQkv = loraDrop ? Nd4j.create(type, mRows, hidden) : null;
-            dropO = loraDrop ? Nd4j.create(type, mRows, hidden) : null;
-            dropI = loraDrop ? Nd4j.create(type, mRows, hidden) : null;
-            dropMlpO = loraDrop ? Nd4j.create(type, mRows, inner) : null;
-            workH = loraDrop ? Nd4j.create(type, mRows, hidden) : null;
-            workF = loraDrop ? Nd4j.create(type, mRows, inner) : null;
+            dropAttentionOut = attentionDrop ? arena.take(n, hidden) : null;
+            dropMlp = mlpDrop ? arena.take(n, inner) : null;
+            dropQkv = loraDrop ? arena.take(n, hidden) : null;
+            dropO = loraDrop ? arena.take(n, hidden) : null;
+            dropI = loraDrop ? arena.take(n, hidden) : null;
+            dropMlpO = loraDrop ? arena.take(n, inner) : null;
+            workH = loraDrop ? arena.take(n, hidden) : null;
+            workF = loraDrop ? arena.take(n, inner) : null;
         }
 
         /** Frees the native memory of every buffer now (see {@link BertLayer.Activations#close()}). */
         public void close() {
-            Buffers.close(a, xHatA, rstdA, qkv, raw, qr, kr, v, probs, context, h, m, xHatM, rstdM, u,
-                    gateInput, geluA, g, out, ropeWork, xaQkv, xaO, xaI, xaMo, dh, dm, dTmp, dContext, dqr, dkr, dv, dqkv, dProbs, du,
-                    dg, dyB, dropProbs, dropAttentionOut, dropMlp, dropQkv, dropO, dropI, dropMlpO, workH, workF);
+            Buffers.close(a, xHatA, rstdA, qkv, context, branch, h, m, xHatM, rstdM, u, gateInput, geluA, g, out,
+                    logSumExp, xaQkv, xaO, xaI, xaMo, dh, dm, dTmp, dContext, dQkv, du, dg, dyB, dropAttentionOut, dropMlp,
+                    dropQkv, dropO, dropI, dropMlpO, workH, workF);
             input = null;
         }
 
-        /** The layer's output [M, H]. */
+        /** True when these buffers hold a pass of {@code rows} tokens of this type. */
+        public boolean fits(DataType type, long rows) {
+            return this.rows == rows && qkv.dataType() == type;
+        }
+
+        /** The layer's output [N, H]. */
         public INDArray output() {
             return out;
         }
@@ -151,104 +152,96 @@ public final class ModernBertLayer {
             return dropping ? m : null;
         }
 
-        /** Column block {@code i} (q, k or v) of a [M, 3H] array. */
-        INDArray block(INDArray fused, int i) {
-            return fused.get(NDArrayIndex.all(), NDArrayIndex.interval(i * hidden, (i + 1) * hidden));
+        private INDArray[] lora(INDArray m) {
+            return dropping && m != null ? new INDArray[] {m} : null;
         }
     }
 
     /** Runs the layer in eval mode (no dropout); the output is {@code act.output()}. */
-    public void forward(INDArray x, INDArray mask, INDArray cos, INDArray sin, Activations act) {
-        forward(x, mask, cos, sin, act, null);
+    public void forward(INDArray x, TokenLayout layout, INDArray cos, INDArray sin, int reach, Activations act) {
+        forward(x, layout, cos, sin, reach, act, null);
     }
 
     /**
-     * Runs the layer on {@code x} [M, H]; the output is {@code act.output()}. With {@code rowSeeds}
-     * (one per batch row) it applies this layer's dropout (train mode), without them none.
+     * Runs the layer on {@code x} [N, H]; the output is {@code act.output()}. With {@code rowSeeds}
+     * (one per sequence) it applies this layer's dropout (train mode), without them none.
      *
-     * @param mask [B, T] key mask (global attention) or [B, T, T] query-key mask (sliding window)
-     * @param cos, sin RoPE tables [T, D/2] for this layer's θ
+     * @param cos, sin RoPE tables [T', D/2] by position for this layer's θ
+     * @param reach keys visible to a query: within this many positions ({@link AttentionSettings#GLOBAL} for all)
      */
-    public void forward(INDArray x, INDArray mask, INDArray cos, INDArray sin, Activations act, long[] rowSeeds) {
+    public void forward(INDArray x, TokenLayout layout, INDArray cos, INDArray sin, int reach, Activations act,
+            long[] rowSeeds) {
         act.input = x;
+        act.layout = layout;
         act.dropping = rowSeeds != null && rates.any();
-        if (act.dropping) {
-            if (act.dh == null) {
-                throw new IllegalStateException("dropout in a forward-only (inference) pass");
-            }
-            fill(act.dropProbs, rates.attention(), rowSeeds, PROBS);
-            fill(act.dropAttentionOut, rates.attention(), rowSeeds, ATTENTION_OUT);
-            fill(act.dropMlp, rates.mlp(), rowSeeds, MLP);
-            fill(act.dropQkv, rates.lora(), rowSeeds, LORA_QKV);
-            fill(act.dropO, rates.lora(), rowSeeds, LORA_O);
-            fill(act.dropI, rates.lora(), rowSeeds, LORA_I);
-            fill(act.dropMlpO, rates.lora(), rowSeeds, LORA_MLP_O);
+        if (act.dropping && act.dh == null) {
+            throw new IllegalStateException("dropout in a forward-only (inference) pass");
         }
+        if (act.dropping) {
+            fill(act.dropAttentionOut, rates.attention(), layout, rowSeeds, ATTENTION_OUT);
+            fill(act.dropMlp, rates.mlp(), layout, rowSeeds, MLP);
+            fill(act.dropQkv, rates.lora(), layout, rowSeeds, LORA_QKV);
+            fill(act.dropO, rates.lora(), layout, rowSeeds, LORA_O);
+            fill(act.dropI, rates.lora(), layout, rowSeeds, LORA_I);
+            fill(act.dropMlpO, rates.lora(), layout, rowSeeds, LORA_MLP_O);
+        }
+        act.attention = new AttentionSettings(heads, cos, sin, reach, act.dropping ? rates.attention() : 0,
+                act.dropping ? rowSeeds : null, BertLayer.site(index, PROBS));
         INDArray a = x;
         if (attentionNorm != null) {
             attentionNorm.forward(x, act.xHatA, act.rstdA, act.a);
             a = act.a;
         }
-        wqkv.forward(a, act.qkv, act.xaQkv, act.mask(act.dropQkv), act.workH);
-        act.raw.assign(act.block(act.qkv, 0));
-        rope.forward(act.raw, act.batch, act.tokens, cos, sin, act.qr, act.ropeWork);
-        act.raw.assign(act.block(act.qkv, 1));
-        rope.forward(act.raw, act.batch, act.tokens, cos, sin, act.kr, act.ropeWork);
-        act.v.assign(act.block(act.qkv, 2));
-        attention.forward(act.qr, act.kr, act.v, mask, act.probs, act.context, act.mask(act.dropProbs), act.dProbs);
-        attentionOutput.forward(act.context, act.h, act.xaO, act.mask(act.dropO), act.workH);
-        if (act.mask(act.dropAttentionOut) != null) {
-            act.h.muli(act.dropAttentionOut);
-        }
-        act.h.addi(x);
-        mlpNorm.forward(act.h, act.xHatM, act.rstdM, act.m);
-        wi.forward(act.m, act.u, act.xaI, act.mask(act.dropI), act.workH);
+        wqkv.forward(a, act.qkv, new INDArray[] {act.xaQkv}, act.lora(act.dropQkv), act.workH, false);
+        PackedAttention.forward(layout, act.qkv, wqkv.bias(), act.attention, act.context, act.logSumExp);
+        attentionOutput.forward(act.context, act.branch, new INDArray[] {act.xaO}, act.lora(act.dropO), act.workH, false);
+        mlpNorm.forward(act.branch, attentionOutput.bias(), act.mask(act.dropAttentionOut), x, act.xHatM, act.rstdM, act.h,
+                act.m);
+        wi.forward(act.m, act.u, new INDArray[] {act.xaI}, act.lora(act.dropI), act.workH, true);
         GeGlu.forward(act.u, act.gateInput, act.geluA, act.g);
         if (act.mask(act.dropMlp) != null) {
             act.g.muli(act.dropMlp);                  // g is mlp.Wo's input: saved dropped
         }
-        mlpOutput.forward(act.g, act.out, act.xaMo, act.mask(act.dropMlpO), act.workF);
+        mlpOutput.forward(act.g, act.out, new INDArray[] {act.xaMo}, act.lora(act.dropMlpO), act.workF, true);
         act.out.addi(act.h);
     }
 
-    private void fill(INDArray mask, double p, long[] rowSeeds, int site) {
+    private void fill(INDArray mask, double p, TokenLayout layout, long[] rowSeeds, int site) {
         if (mask != null) {
-            DropoutMask.fill(mask, p, rowSeeds, BertLayer.site(index, site));
+            DropoutMask.fillRows(mask, p, layout, rowSeeds, BertLayer.site(index, site));
         }
     }
 
     /**
-     * Back-propagates {@code dOut} [M, H]: adds adapter (and trainable bias/norm) gradients, and writes
+     * Back-propagates {@code dOut} [N, H]: adds adapter (and trainable bias/norm) gradients, and writes
      * dL/dx into {@code dx} unless it is null (nothing before this layer needs it).
      */
-    public void backward(INDArray dOut, INDArray dx, INDArray cos, INDArray sin, Activations act) {
+    public void backward(INDArray dOut, INDArray dx, Activations act) {
         if (act.dh == null) {
             throw new IllegalStateException("backward through a forward-only (inference) pass");
         }
         // MLP branch: y = h + mlp.Wo(drop(GeGLU(Wi(mlp_norm(h)))))
-        mlpOutput.backward(act.g, act.xaMo, dOut, act.dg, false, act.dyB, act.mask(act.dropMlpO), act.workF);
+        mlpOutput.backward(act.g, new INDArray[] {act.xaMo}, dOut, act.dg, false, act.dyB, act.lora(act.dropMlpO), act.workF);
         if (act.mask(act.dropMlp) != null) {
             act.dg.muli(act.dropMlp);
         }
         GeGlu.backward(act.u, act.geluA, act.dg, act.du, act.gateInput, act.g);   // g is free once mlp.Wo's backward ran
-        wi.backward(act.m, act.xaI, act.du, act.dm, false, act.dyB, act.mask(act.dropI), act.workH);
-        mlpNorm.backward(act.xHatM, act.rstdM, act.dm, act.dContext, act.dTmp);
-        act.dh.assign(dOut).addi(act.dContext);
-        // attention branch: h = x + drop(Wo(Attention(RoPE(q), RoPE(k), v)))
+        wi.backward(act.m, new INDArray[] {act.xaI}, act.du, act.dm, false, act.dyB, act.lora(act.dropI), act.workH);
+        // h = x + drop(Wo(c)), m = mlp_norm(h): dh = dOut + mlp_norm's backward
+        act.dh.assign(dOut);
+        mlpNorm.backward(act.xHatM, act.rstdM, act.dm, act.dh, true, null, null);
         INDArray dWo = act.dh;
         if (act.mask(act.dropAttentionOut) != null) {
             dWo = act.dTmp.assign(act.dh).muli(act.dropAttentionOut);
         }
-        attentionOutput.backward(act.context, act.xaO, dWo, act.dContext, false, act.dyB, act.mask(act.dropO), act.workH);
-        attention.backward(act.qr, act.kr, act.v, act.probs, act.mask(act.dropProbs), act.dContext, act.dProbs, act.dqr,
-                act.dkr, act.dv);
-        rope.backward(act.dqr, act.batch, act.tokens, cos, sin, act.raw, act.ropeWork);
-        act.block(act.dqkv, 0).assign(act.raw);
-        rope.backward(act.dkr, act.batch, act.tokens, cos, sin, act.raw, act.ropeWork);
-        act.block(act.dqkv, 1).assign(act.raw);
-        act.block(act.dqkv, 2).assign(act.dv);
+        // attention branch: h = x + drop(Wo(Attention(RoPE(q), RoPE(k), v)))
+        attentionOutput.backward(act.context, new INDArray[] {act.xaO}, dWo, act.dContext, false, act.dyB,
+                act.lora(act.dropO), act.workH);
+        PackedAttention.backward(act.layout, act.qkv, wqkv.bias(), act.attention, act.context, act.logSumExp,
+                act.dContext, act.dQkv);
         INDArray a = attentionNorm == null ? act.input : act.a;
-        wqkv.backward(a, act.xaQkv, act.dqkv, dx == null ? null : act.dm, false, act.dyB, act.mask(act.dropQkv), act.workH);
+        wqkv.backward(a, new INDArray[] {act.xaQkv}, act.dQkv, dx == null ? null : act.dm, false, act.dyB,
+                act.lora(act.dropQkv), act.workH);
         if (dx == null) {
             return;
         }
@@ -256,8 +249,7 @@ public final class ModernBertLayer {
         if (attentionNorm == null) {
             dx.addi(act.dm);
         } else {
-            attentionNorm.backward(act.xHatA, act.rstdA, act.dm, act.dTmp, act.dContext);
-            dx.addi(act.dTmp);
+            attentionNorm.backward(act.xHatA, act.rstdA, act.dm, dx, true, null, null);
         }
     }
 }

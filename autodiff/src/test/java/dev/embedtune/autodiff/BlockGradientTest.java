@@ -118,43 +118,6 @@ class BlockGradientTest {
     }
 
     @Test
-    void attentionWithProbabilityDropout() {
-        Nd4j.getRandom().setSeed(seed);
-        int b = 3, t = 5, heads = 2, h = 8;
-        Attention attention = new Attention(heads);
-        INDArray mask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}, {1, 0, 0, 0, 0}});
-        INDArray q = random(b * t, h), k = random(b * t, h), v = random(b * t, h), rr = random(b * t, h);
-        INDArray probs = Nd4j.create(DataType.DOUBLE, b, heads, t, t), context = Nd4j.create(DataType.DOUBLE, b * t, h);
-        INDArray drop = probs.ulike(), dProbs = probs.ulike();
-        dev.embedtune.autodiff.kernels.DropoutMask.fill(drop, 0.4, new long[] {seed, seed + 1, seed + 2}, 0);
-        attention.forward(q, k, v, mask, probs, context, drop, dProbs);
-        // hand-computed: C = (P ⊙ m)·V per batch row and head, with P from the undropped forward
-        INDArray plainProbs = probs.ulike(), plain = context.ulike();
-        attention.forward(q, k, v, mask, plainProbs, plain);
-        for (int i = 0; i < b; i++) {
-            for (int n = 0; n < heads; n++) {
-                INDArray p = plainProbs.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i), org.nd4j.linalg.indexing.NDArrayIndex.point(n));
-                INDArray m = drop.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i), org.nd4j.linalg.indexing.NDArrayIndex.point(n));
-                INDArray vh = v.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i * t, i * t + t),
-                        org.nd4j.linalg.indexing.NDArrayIndex.interval(n * h / heads, (n + 1) * h / heads));
-                INDArray ch = context.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i * t, i * t + t),
-                        org.nd4j.linalg.indexing.NDArrayIndex.interval(n * h / heads, (n + 1) * h / heads));
-                double diff = Nd4j.math().abs(p.mul(m).mmul(vh).sub(ch)).maxNumber().doubleValue();
-                assertTrue(diff < 1e-12, "C = (P ⊙ m)·V at row " + i + " head " + n + ": " + diff);
-            }
-        }
-        attention.forward(q, k, v, mask, probs, context, drop, dProbs);
-        INDArray dq = q.ulike(), dk = k.ulike(), dv = v.ulike();
-        attention.backward(q, k, v, probs, drop, rr, dProbs, dq, dk, dv);
-        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("q", q, "k", k, "v", v));
-        Map<String, INDArray> grads = Map.of("q", dq, "k", dk, "v", dv);
-        assertClose(GradientCheck.check(params, grads, () -> {
-            attention.forward(q, k, v, mask, probs, context, drop, dProbs);
-            return weightedSum(context, rr);
-        }, 40, EPS, FLOOR, seed), "attention with dropout");
-    }
-
-    @Test
     void loraLinearOverDenseBase() {
         Nd4j.getRandom().setSeed(seed);
         checkLinear(FrozenWeight.dense(random(6, 10)));
@@ -208,99 +171,141 @@ class BlockGradientTest {
         }, 60, EPS, FLOOR, seed), "GeGLU");
     }
 
-    @Test
-    void ropeMatchesTheRotateHalfDefinitionAndItsInputGradient() {
-        Nd4j.getRandom().setSeed(seed);
-        int b = 2, t = 5, heads = 2, d = 6;
-        Rope rope = new Rope(heads);
-        INDArray[] cs = Rope.tables(DataType.DOUBLE, t, d, 10000.0);
-        INDArray x = random(b * t, heads * d), rr = random(b * t, heads * d), y = x.ulike(), dx = x.ulike();
-        INDArray work = Nd4j.create(DataType.DOUBLE, b, t, heads, d / 2);
-        rope.forward(x, b, t, cs[0], cs[1], y, work);
-        // Hugging Face: q·cos + rotate_half(q)·sin with cos/sin = cat(freqs, freqs), rotate_half = [−x₂, x₁]
-        for (int row = 0; row < b * t; row++) {
-            int pos = row % t;
-            for (int h = 0; h < heads; h++) {
-                for (int i = 0; i < d; i++) {
-                    int f = i % (d / 2);
-                    double angle = pos * Math.pow(10000.0, -2.0 * f / d);
-                    double rotated = i < d / 2 ? -x.getDouble(row, h * d + i + d / 2) : x.getDouble(row, h * d + i - d / 2);
-                    double expected = x.getDouble(row, h * d + i) * Math.cos(angle) + rotated * Math.sin(angle);
-                    assertEquals(expected, y.getDouble(row, h * d + i), 1e-12, "RoPE at row " + row + " dim " + (h * d + i));
-                }
-            }
-        }
-        rope.backward(rr, b, t, cs[0], cs[1], dx, work);
-        assertClose(GradientCheck.check(Map.of("x", x), Map.of("x", dx), () -> {
-            rope.forward(x, b, t, cs[0], cs[1], y, work);
-            return weightedSum(y, rr);
-        }, 60, EPS, FLOOR, seed), "RoPE");
-    }
-
-    @Test
-    void attentionWithPaddingMask() {
-        Nd4j.getRandom().setSeed(seed);
-        int b = 3, t = 5, heads = 2, h = 8;
-        Attention attention = new Attention(heads);
-        INDArray mask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}, {1, 0, 0, 0, 0}});
-        INDArray q = random(b * t, h), k = random(b * t, h), v = random(b * t, h), rr = random(b * t, h);
-        INDArray probs = Nd4j.create(DataType.DOUBLE, b, heads, t, t), context = Nd4j.create(DataType.DOUBLE, b * t, h);
-        attention.forward(q, k, v, mask, probs, context);
-        INDArray dq = q.ulike(), dk = k.ulike(), dv = v.ulike();
-        attention.backward(q, k, v, probs, rr, Nd4j.create(DataType.DOUBLE, b, heads, t, t), dq, dk, dv);
-        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("q", q, "k", k, "v", v));
-        Map<String, INDArray> grads = Map.of("q", dq, "k", dk, "v", dv);
-        assertClose(GradientCheck.check(params, grads, () -> {
-            attention.forward(q, k, v, mask, probs, context);
-            return weightedSum(context, rr);
-        }, 40, EPS, FLOOR, seed), "attention");
-        // padded keys get no probability, and so no gradient
-        assertTrue(probs.getDouble(1, 0, 2, 3) == 0 && dk.getDouble(1 * t + 3, 0) == 0, "padded keys must be ignored");
-    }
-
-    @Test
-    void attentionWithSlidingWindowMask() {
-        // ModernBERT's local layers: a [B, T, T] mask, window ±1, item 1 padded after 3 tokens (its
-        // padded queries see the tokens in their window and themselves)
-        Nd4j.getRandom().setSeed(seed);
-        int b = 2, t = 5, heads = 2, h = 8;
-        int[] lengths = {5, 3};
-        double[][][] m = new double[b][t][t];
-        for (int i = 0; i < b; i++) {
-            for (int q = 0; q < t; q++) {
-                for (int key = 0; key < t; key++) {
-                    boolean visible = key < lengths[i] && Math.abs(q - key) <= 1 || q == key;
-                    m[i][q][key] = visible ? 1 : 0;
-                }
-            }
-        }
-        INDArray mask = Nd4j.createFromArray(m);
-        Attention attention = new Attention(heads);
-        INDArray q = random(b * t, h), k = random(b * t, h), v = random(b * t, h), rr = random(b * t, h);
-        INDArray probs = Nd4j.create(DataType.DOUBLE, b, heads, t, t), context = Nd4j.create(DataType.DOUBLE, b * t, h);
-        attention.forward(q, k, v, mask, probs, context);
-        INDArray dq = q.ulike(), dk = k.ulike(), dv = v.ulike();
-        attention.backward(q, k, v, probs, rr, Nd4j.create(DataType.DOUBLE, b, heads, t, t), dq, dk, dv);
-        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("q", q, "k", k, "v", v));
-        assertClose(GradientCheck.check(params, Map.of("q", dq, "k", dk, "v", dv), () -> {
-            attention.forward(q, k, v, mask, probs, context);
-            return weightedSum(context, rr);
-        }, 40, EPS, FLOOR, seed), "sliding-window attention");
-        // keys outside the window get no probability
-        assertTrue(probs.getDouble(0, 1, 0, 2) == 0 && probs.getDouble(0, 1, 4, 2) == 0 && probs.getDouble(1, 0, 1, 3) == 0,
-                "keys outside the window or padded must be ignored");
+    /** Ragged sequences of 5, 3 and 1 tokens (T = 5): every layer test runs over padding. */
+    private static TokenLayout raggedLayout() {
+        return TokenLayout.of(new int[][] {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}, {1, 0, 0, 0, 0}});
     }
 
     /**
-     * A whole ModernBERT layer, with and without attn_norm (layer 0 has none), on a sliding-window
-     * mask: the input gradient and one adapter's gradients (on Wqkv, whose backward joins the RoPE'd
-     * q and k with v).
+     * Query, key and value as one fused linear (three output blocks): x, each block's A and B and its
+     * trainable bias, with LoRA dropout on one pass and without on the other.
+     */
+    @Test
+    void fusedQueryKeyValueLinear() {
+        for (boolean dropout : new boolean[] {false, true}) {
+            Nd4j.getRandom().setSeed(seed);
+            int m = 6, r = 2, in = 8;
+            int[] outs = {8, 8, 4};
+            WeightScratch scratch = new WeightScratch(DataType.DOUBLE);
+            Map<String, INDArray> params = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
+            LoraLinear[] parts = new LoraLinear[3];
+            for (int i = 0; i < 3; i++) {
+                INDArray a = random(r, in), b = random(outs[i], r), bias = random(outs[i]);
+                INDArray ga = a.ulike(), gb = b.ulike(), gBias = Nd4j.zeros(DataType.DOUBLE, outs[i]);
+                params.put("A" + i, a);
+                params.put("B" + i, b);
+                params.put("bias" + i, bias);
+                grads.put("A" + i, ga);
+                grads.put("B" + i, gb);
+                grads.put("bias" + i, gBias);
+                parts[i] = new LoraLinear(FrozenWeight.dense(random(outs[i], in)), bias, gBias, a, b, ga, gb, 2.0, scratch);
+            }
+            LoraLinear fused = LoraLinear.concat(parts);
+            INDArray x = random(m, in), rr = random(m, 20), y = Nd4j.create(DataType.DOUBLE, m, 20), work = x.ulike();
+            INDArray[] xa = {Nd4j.create(DataType.DOUBLE, m, r), Nd4j.create(DataType.DOUBLE, m, r), Nd4j.create(DataType.DOUBLE, m, r)};
+            INDArray[] masks = null;
+            if (dropout) {
+                masks = new INDArray[3];
+                for (int i = 0; i < 3; i++) {
+                    masks[i] = Nd4j.create(DataType.DOUBLE, m, in);
+                    dev.embedtune.autodiff.kernels.DropoutMask.fill(masks[i], 0.3, new long[] {seed}, i);
+                }
+            }
+            INDArray[] drop = masks;
+            params.put("x", x);
+            fused.forward(x, y, xa, drop, work, true);
+            INDArray dx = x.ulike();
+            fused.backward(x, xa, rr, dx, false, Nd4j.create(DataType.DOUBLE, m, r), drop, work);
+            grads.put("x", dx);
+            assertClose(GradientCheck.check(params, grads, () -> {
+                fused.forward(x, y, xa, drop, work, true);
+                return weightedSum(y, rr);
+            }, 30, EPS, FLOOR, seed), "fused q|k|v linear" + (dropout ? " with LoRA dropout" : ""));
+        }
+    }
+
+    /** The join before a norm: s = (a + b) ⊙ m + x, y = LN(s); a, b, x, γ, β through y and through s. */
+    @Test
+    void residualNormJoinGradients() {
+        Nd4j.getRandom().setSeed(seed);
+        int m = 5, h = 8;
+        INDArray gamma = random(h), beta = random(h), gg = Nd4j.zeros(DataType.DOUBLE, h), gb = Nd4j.zeros(DataType.DOUBLE, h);
+        LayerNorm norm = new LayerNorm(gamma, beta, gg, gb, 1e-12);
+        INDArray a = random(m, h).muli(3), bias = random(h), x = random(m, h), mask = Nd4j.create(DataType.DOUBLE, m, h);
+        dev.embedtune.autodiff.kernels.DropoutMask.fill(mask, 0.3, new long[] {seed}, 2);
+        INDArray rr = random(m, h), rs = random(m, h);
+        INDArray xHat = a.ulike(), rstd = Nd4j.create(DataType.DOUBLE, m, 1), sum = a.ulike(), y = a.ulike();
+        norm.forward(a, bias, mask, x, xHat, rstd, sum, y);
+        // loss = Σ y ⊙ R + Σ s ⊙ Rs: ds = LN backward of R, plus Rs (accumulated)
+        INDArray ds = rs.dup(), dBranch = a.ulike();
+        norm.backward(xHat, rstd, rr, ds, true, null, null);
+        dBranch.assign(ds).muli(mask);
+        INDArray dBias = dBranch.sum(0);
+        Map<String, INDArray> params = new LinkedHashMap<>(Map.of("a", a, "bias", bias, "x", x, "gamma", gamma, "beta", beta));
+        Map<String, INDArray> grads = Map.of("a", dBranch, "bias", dBias, "x", ds, "gamma", gg, "beta", gb);
+        assertClose(GradientCheck.check(params, grads, () -> {
+            norm.forward(a, bias, mask, x, xHat, rstd, sum, y);
+            return weightedSum(y, rr) + weightedSum(sum, rs);
+        }, 40, EPS, FLOOR, seed), "bias + dropout + residual + LayerNorm");
+        // the unaccumulated form gives the same branch gradient straight away
+        INDArray ds2 = a.ulike(), dBranch2 = a.ulike();
+        norm.backward(xHat, rstd, rr, ds2, false, mask, dBranch2);
+        double diff = Nd4j.math().abs(dBranch2.sub(ds2.mul(mask))).maxNumber().doubleValue();
+        assertTrue(diff < 1e-15, "dBranch = ds ⊙ mask: " + diff);
+    }
+
+    /**
+     * A whole BERT layer over ragged sequences, in train mode (hidden, attention and LoRA dropout 0.2
+     * with fixed row seeds, so the loss is a smooth function): the input gradient and the adapters of
+     * the fused query and of the intermediate dense.
+     */
+    @Test
+    void bertLayerInputAndAdapterGradientsWithDropout() {
+        Nd4j.getRandom().setSeed(seed);
+        TokenLayout layout = raggedLayout();
+        int n = layout.rows(), heads = 2, h = 8, inner = 12, r = 2;
+        WeightScratch scratch = new WeightScratch(DataType.DOUBLE);
+        Map<String, INDArray> params = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
+        LoraLinear[] l = new LoraLinear[6];
+        long[][] shapes = {{h, h}, {h, h}, {h, h}, {h, h}, {inner, h}, {h, inner}};
+        for (int i = 0; i < 6; i++) {
+            INDArray w = random(shapes[i]).muli(0.5), bias = random(shapes[i][0]).muli(0.1);
+            INDArray a = random(r, shapes[i][1]), b = random(shapes[i][0], r), ga = a.ulike(), gb = b.ulike();
+            if (i == 0 || i == 4) {
+                params.put("A" + i, a);
+                params.put("B" + i, b);
+                grads.put("A" + i, ga);
+                grads.put("B" + i, gb);
+            }
+            l[i] = new LoraLinear(FrozenWeight.dense(w), bias, null, a, b, ga, gb, 2.0, scratch);
+        }
+        BertLayer layer = new BertLayer(l[0], l[1], l[2], l[3], new LayerNorm(random(h).addi(1), random(h), 1e-12), l[4], l[5],
+                new LayerNorm(random(h).addi(1), random(h), 1e-12), heads, 3, new DropoutRates(0.2, 0.2, 0.2));
+        BertLayer.Activations act = new BertLayer.Activations(DataType.DOUBLE, n, h, inner, heads, r, true,
+                new DropoutRates(0.2, 0.2, 0.2));
+        long[] rowSeeds = {seed, seed + 1, seed + 2};
+        INDArray x = random(n, h).muli(2), rr = random(n, h), dx = x.ulike();
+        params.put("x", x);
+        layer.forward(x, layout, act, rowSeeds);
+        layer.backward(rr, dx, act);
+        grads.put("x", dx);
+        assertClose(GradientCheck.check(params, grads, () -> {
+            layer.forward(x, layout, act, rowSeeds);
+            return weightedSum(act.output(), rr);
+        }, 30, EPS, FLOOR, seed), "BERT layer with dropout");
+    }
+
+    /**
+     * A whole ModernBERT layer over ragged sequences, with and without attn_norm (layer 0 has none),
+     * RoPE and a sliding window of ±1: the input gradient and one adapter's gradients (on Wqkv, whose
+     * backward joins the rotated q and k with v).
      */
     @Test
     void modernBertLayerInputAndAdapterGradients() {
         for (boolean attentionNorm : new boolean[] {false, true}) {
             Nd4j.getRandom().setSeed(seed);
-            int b = 2, t = 4, heads = 2, h = 8, inner = 6, r = 2;
+            TokenLayout layout = raggedLayout();
+            int n = layout.rows(), heads = 2, h = 8, inner = 6, r = 2;
             Map<String, INDArray> params = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
             WeightScratch scratch = new WeightScratch(DataType.DOUBLE);
             LoraLinear wqkv = loraLinear(FrozenWeight.dense(random(3 * h, h).muli(0.5)), params, grads, r);
@@ -310,24 +315,16 @@ class BlockGradientTest {
             LayerNorm attnNorm = attentionNorm ? new LayerNorm(random(h).addi(1), null, 1e-5) : null;
             ModernBertLayer layer = new ModernBertLayer(attnNorm, wqkv, wo, new LayerNorm(random(h).addi(1), null, 1e-5), wi,
                     mlpWo, heads);
-            double[][][] m = new double[b][t][t];
-            for (int i = 0; i < b; i++) {
-                for (int q = 0; q < t; q++) {
-                    for (int key = 0; key < t; key++) {
-                        m[i][q][key] = (key < (i == 0 ? t : 3) && Math.abs(q - key) <= 1) || q == key ? 1 : 0;
-                    }
-                }
-            }
-            INDArray mask = Nd4j.createFromArray(m);
-            INDArray[] rope = Rope.tables(DataType.DOUBLE, t, h / heads, 10000.0);
-            ModernBertLayer.Activations act = new ModernBertLayer.Activations(DataType.DOUBLE, b, t, h, inner, heads, r, true);
-            INDArray x = random(b * t, h).muli(2), rr = random(b * t, h), dx = x.ulike();
+            INDArray[] rope = Rope.tables(DataType.DOUBLE, layout.paddedLength(), h / heads, 10000.0);
+            ModernBertLayer.Activations act = new ModernBertLayer.Activations(DataType.DOUBLE, n, h, inner, heads, r, true,
+                    ModernBertDropoutRates.NONE);
+            INDArray x = random(n, h).muli(2), rr = random(n, h), dx = x.ulike();
             params.put("x", x);
-            layer.forward(x, mask, rope[0], rope[1], act);
-            layer.backward(rr, dx, rope[0], rope[1], act);
+            layer.forward(x, layout, rope[0], rope[1], 1, act);
+            layer.backward(rr, dx, act);
             grads.put("x", dx);
             assertClose(GradientCheck.check(params, grads, () -> {
-                layer.forward(x, mask, rope[0], rope[1], act);
+                layer.forward(x, layout, rope[0], rope[1], 1, act);
                 return weightedSum(act.output(), rr);
             }, 40, EPS, FLOOR, seed), "ModernBERT layer" + (attentionNorm ? " with attn_norm" : " without attn_norm"));
         }

@@ -2,8 +2,11 @@ package dev.embedtune.bench;
 
 import java.util.concurrent.TimeUnit;
 import dev.embedtune.autodiff.kernels.Gelu;
-import dev.embedtune.autodiff.kernels.HeadProducts;
-import dev.embedtune.autodiff.kernels.MaskedSoftmax;
+import dev.embedtune.autodiff.TokenLayout;
+import dev.embedtune.autodiff.kernels.AttentionSettings;
+import dev.embedtune.autodiff.kernels.Gemm;
+import dev.embedtune.autodiff.kernels.PackedAttention;
+import dev.embedtune.autodiff.kernels.ResidualNorm;
 import dev.embedtune.quant.BlockQuantizer;
 import dev.embedtune.quant.Dequantizer;
 import dev.embedtune.quant.QuantType;
@@ -104,57 +107,79 @@ public class Nd4jKernelsBenchmark {
         return work;
     }
 
-    /** Scale, key mask and softmax over [32, 12, 128, 128], CPU fast path when available. */
+    private TokenLayout layout;
+    private INDArray qkv, qkvBias, context, logSumExp, dQkv;
+    private AttentionSettings attention;
+
+    private void attentionInputs() {
+        if (layout == null) {
+            layout = TokenLayout.dense(32, 128);
+            qkv = Nd4j.randn(DataType.FLOAT, TOKENS, 3 * HIDDEN);
+            qkvBias = Nd4j.randn(DataType.FLOAT, 3 * HIDDEN);
+            context = activations.ulike();
+            logSumExp = Nd4j.create(DataType.FLOAT, TOKENS, 12);
+            dQkv = qkv.ulike();
+            attention = AttentionSettings.of(12);
+        }
+    }
+
+    /** Attention forward over 32 × 128 tokens, 12 heads of 32, from a fused [4096, 1152] projection: CPU fast path. */
     @Benchmark
-    public INDArray maskedSoftmax() {
-        MaskedSoftmax.forward(scores, keyMask, 0.17, probsOut);
-        return probsOut;
+    public INDArray attentionForward() {
+        attentionInputs();
+        PackedAttention.forward(layout, qkv, qkvBias, attention, context, logSumExp);
+        return context;
+    }
+
+    /** The same in ND4J ops (padded batched GEMMs and a masked softmax: the path other backends take). */
+    @Benchmark
+    public INDArray attentionForwardPortable() {
+        attentionInputs();
+        PackedAttention.forwardPortable(layout, qkv, qkvBias, attention, context);
+        return context;
+    }
+
+    /** Attention backward (P recomputed from the saved log-sum-exp): CPU fast path. */
+    @Benchmark
+    public INDArray attentionBackward() {
+        attentionInputs();
+        PackedAttention.backward(layout, qkv, qkvBias, attention, context, logSumExp, activations, dQkv);
+        return dQkv;
     }
 
     @Benchmark
-    public INDArray maskedSoftmaxPortable() {
-        MaskedSoftmax.forwardPortable(scores, keyMask, 0.17, probsOut);
-        return probsOut;
+    public INDArray attentionBackwardPortable() {
+        attentionInputs();
+        PackedAttention.backwardPortable(layout, qkv, qkvBias, attention, activations, dQkv);
+        return dQkv;
     }
 
-    /** Q·Kᵀ per head for 32 × 128 tokens, 12 heads of 32 ([4096, 384] → [32, 12, 128, 128]), CPU fast path when available. */
-    @Benchmark
-    public INDArray headScores() {
-        HeadProducts.scores(activations, activations, 32, 128, 12, probsOut);
-        return probsOut;
+    private INDArray normOut, normXHat, normRstd, normGamma, normBias;
+
+    private void normBuffers() {
+        if (normOut == null) {
+            normOut = activations.ulike();
+            normXHat = activations.ulike();
+            normRstd = Nd4j.create(DataType.FLOAT, TOKENS, 1);
+            normGamma = Nd4j.rand(DataType.FLOAT, HIDDEN);
+            normBias = Nd4j.rand(DataType.FLOAT, HIDDEN);
+        }
     }
 
-    /** The same as one batched Mmul on rank-4 permuted views. */
+    /** Bias + residual + LayerNorm over [4096, 384] in one pass: CPU fast path. */
     @Benchmark
-    public INDArray headScoresPortable() {
-        HeadProducts.scoresPortable(activations, activations, 32, 128, 12, probsOut);
-        return probsOut;
-    }
-
-    /** P·V per head ([32, 12, 128, 128] · [4096, 384] → [4096, 384]), CPU fast path when available. */
-    @Benchmark
-    public INDArray headWeighted() {
-        HeadProducts.weighted(scores, activations, false, 32, 128, 12, headOut());
-        return headOut;
-    }
-
-    @Benchmark
-    public INDArray headWeightedPortable() {
-        HeadProducts.weightedPortable(scores, activations, false, 32, 128, 12, headOut());
-        return headOut;
-    }
-
-    /** Pᵀ·dC per head (the backward's dV and dK), CPU fast path when available. */
-    @Benchmark
-    public INDArray headWeightedTransposed() {
-        HeadProducts.weighted(scores, activations, true, 32, 128, 12, headOut());
-        return headOut;
+    public INDArray residualNorm() {
+        normBuffers();
+        ResidualNorm.forward(activations, normBias, null, headOut(), normGamma, normBias, 1e-12, normXHat, normRstd, null, normOut);
+        return normOut;
     }
 
     @Benchmark
-    public INDArray headWeightedTransposedPortable() {
-        HeadProducts.weightedPortable(scores, activations, true, 32, 128, 12, headOut());
-        return headOut;
+    public INDArray residualNormPortable() {
+        normBuffers();
+        ResidualNorm.forwardPortable(activations, normBias, null, headOut(), normGamma, normBias, 1e-12, normXHat, normRstd,
+                null, normOut);
+        return normOut;
     }
 
     private INDArray headOut;
@@ -179,10 +204,22 @@ public class Nd4jKernelsBenchmark {
         return Dequantizer.dequantizePortable(nf4Weight);
     }
 
-    /** The intermediate dense GEMM: 4096×384 · 384×1536 (4.8 GFLOP). */
+    /** The intermediate dense GEMM: 4096×384 · 384×1536 (4.8 GFLOP), through ND4J. */
     @Benchmark
     public INDArray gemmFfn() {
         return Nd4j.gemm(activations, ffnWeight, ffnOut, false, false, 1.0, 0.0);
+    }
+
+    private INDArray ffnOutRowMajor;
+
+    /** The same GEMM as the layers call it: OpenBLAS's cblas_sgemm directly (the CPU fast path of Gemm). */
+    @Benchmark
+    public INDArray gemmFfnDirect() {
+        if (ffnOutRowMajor == null) {
+            ffnOutRowMajor = Nd4j.create(DataType.FLOAT, TOKENS, FFN);
+        }
+        Gemm.gemm(activations, ffnWeight, ffnOutRowMajor, false, false, 1.0, 0.0);
+        return ffnOutRowMajor;
     }
 
     /** erf over the FFN activations (6.3 M floats): the core of exact GELU. */

@@ -20,8 +20,20 @@ final class CpuDequantizer {
     private CpuDequantizer() {
     }
 
+    /** FLOAT, row-major and contiguous (a row block of a larger matrix qualifies). */
     static boolean applies(INDArray out) {
-        return CPU && out.dataType() == DataType.FLOAT && out.ordering() == 'c' && !out.isView();
+        return CPU && out.dataType() == DataType.FLOAT && out.ordering() == 'c' && (!out.isView() || contiguous(out));
+    }
+
+    private static boolean contiguous(INDArray a) {
+        long expected = 1;
+        for (int d = a.rank() - 1; d >= 0; d--) {
+            if (a.size(d) != 1 && a.stride(d) != expected) {
+                return false;
+            }
+            expected *= a.size(d);
+        }
+        return true;
     }
 
     static void dequantizeInto(QuantizedTensor q, INDArray out) {

@@ -1,5 +1,6 @@
 package dev.embedtune.cli;
 
+import dev.embedtune.quant.NativeRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,6 +13,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
+        NativeRuntime.configure();                    // before ND4J loads: thread waits, BLAS kernels
         System.exit(new CommandLine(new Main()).execute(args));
     }
 

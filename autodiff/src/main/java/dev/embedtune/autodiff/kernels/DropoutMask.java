@@ -1,5 +1,6 @@
 package dev.embedtune.autodiff.kernels;
 
+import dev.embedtune.autodiff.TokenLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -65,6 +66,55 @@ public final class DropoutMask {
         long h = mix(siteSeed + GOLDEN * (index >>> 1));
         long u = (index & 1) == 0 ? h >>> 32 : h & 0xFFFFFFFFL;
         return u < threshold(p) ? 0 : 1 / (1 - p);
+    }
+
+    /** Whether entry {@code index} of a row's block survives: {@link #value} is not 0 (threshold from {@link #threshold}). */
+    static boolean keeps(long siteSeed, long index, long threshold) {
+        long h = mix(siteSeed + GOLDEN * (index >>> 1));
+        long u = (index & 1) == 0 ? h >>> 32 : h & 0xFFFFFFFFL;
+        return u >= threshold;
+    }
+
+    /**
+     * Fills the mask of packed token rows {@code [N, W]} (see {@link TokenLayout}): entry (r, c) is
+     * {@link #value} at index {@code position(r)·W + c} of its sequence's block, exactly the entry the
+     * padded {@code [B·T, W]} mask has at that token.
+     *
+     * @param rowSeeds one per sequence
+     */
+    public static void fillRows(INDArray mask, double p, TokenLayout layout, long[] rowSeeds, long site) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        }
+        if (rowSeeds.length != layout.batch() || mask.size(0) != layout.rows()) {
+            throw new IllegalArgumentException("mask " + java.util.Arrays.toString(mask.shape()) + " with "
+                    + rowSeeds.length + " row seeds for " + layout.batch() + " sequences of " + layout.rows() + " tokens");
+        }
+        int w = (int) mask.size(1), n = layout.rows();
+        long threshold = threshold(p);
+        float keep = (float) (1 / (1 - p));
+        if (CPU && mask.dataType() == DataType.FLOAT && mask.ordering() == 'c' && !mask.isView()) {
+            FloatBuffer floats = mask.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            long start = mask.offset();
+            Parallel.forEachChunk(n, 64, (c, from, to) -> {
+                for (int r = from; r < to; r++) {
+                    long seed = siteSeed(rowSeeds[layout.sequence(r)], site), base = (long) layout.position(r) * w;
+                    int at = (int) (start + (long) r * w);
+                    for (int j = 0; j < w; j++) {
+                        floats.put(at + j, keeps(seed, base + j, threshold) ? keep : 0f);
+                    }
+                }
+            });
+        } else {
+            double[] values = new double[n * w];
+            for (int r = 0; r < n; r++) {
+                long seed = siteSeed(rowSeeds[layout.sequence(r)], site), base = (long) layout.position(r) * w;
+                for (int j = 0; j < w; j++) {
+                    values[r * w + j] = keeps(seed, base + j, threshold) ? keep : 0;
+                }
+            }
+            mask.assign(Nd4j.createFromArray(values).reshape(n, w).castTo(mask.dataType()));
+        }
     }
 
     /**

@@ -6,61 +6,32 @@ import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The per-head matrix products of attention, on {@code [M, H]} projections (M = B·T, H = N·D, the
- * heads side by side in each row) and {@code [B, N, T, T]} score or probability arrays:
+ * The per-head matrix products of attention in the portable version of {@link PackedAttention}, on
+ * padded {@code [B·T, H]} projections (H = N·D, the heads side by side in each row) and
+ * {@code [B, N, T, T]} score or probability arrays, as one batched {@link Mmul} on rank-4 permuted
+ * views (no copies; every backend):
  * <pre>
  *   scores:              S[b,n] = X[b,n] · Y[b,n]ᵀ          (Q·Kᵀ, dC·Vᵀ)
  *   weighted:            C[b,n] = P[b,n] · Y[b,n]            (P·V, dS·K)
  *   weighted transposed: C[b,n] = P[b,n]ᵀ · Y[b,n]           (Pᵀ·dC, dSᵀ·Q)
  * </pre>
- * The portable version is one batched {@link Mmul} on rank-4 permuted views (every backend); the CPU
- * fast path ({@link VectorHeadProducts}) is taken when {@link KernelPath} allows it.
  */
 public final class HeadProducts {
     private HeadProducts() {
     }
 
-    /** out [B, N, T, T] = X·Yᵀ per head; x, y [M, H]. */
-    public static void scores(INDArray x, INDArray y, int batch, int tokens, int heads, INDArray out) {
-        if (fits(x, y, out)) {
-            VectorHeadProducts.scores(KernelPath.bytes(x), KernelPath.bytes(y), batch, tokens, heads,
-                    (int) x.size(1) / heads, KernelPath.bytes(out));
-        } else {
-            scoresPortable(x, y, batch, tokens, heads, out);
-        }
-    }
-
-    /** out [M, H] = P·Y per head ({@code transposed}: Pᵀ·Y); p [B, N, T, T], y [M, H]. */
-    public static void weighted(INDArray p, INDArray y, boolean transposed, int batch, int tokens, int heads,
-            INDArray out) {
-        if (fits(p, y, out)) {
-            VectorHeadProducts.weighted(KernelPath.bytes(p), KernelPath.bytes(y), transposed, batch, tokens, heads,
-                    (int) y.size(1) / heads, KernelPath.bytes(out));
-        } else {
-            weightedPortable(p, y, transposed, batch, tokens, heads, out);
-        }
-    }
-
+    /** out [B, N, T, T] = X·Yᵀ per head; x, y [B·T, H]. */
     public static void scoresPortable(INDArray x, INDArray y, int batch, int tokens, int heads, INDArray out) {
         mmul(headsView(x, batch, tokens, heads), headsView(y, batch, tokens, heads), out, false, true);
     }
 
+    /** out [B·T, H] = P·Y per head ({@code transposed}: Pᵀ·Y); p [B, N, T, T], y [B·T, H]. */
     public static void weightedPortable(INDArray p, INDArray y, boolean transposed, int batch, int tokens, int heads,
             INDArray out) {
         mmul(p, headsView(y, batch, tokens, heads), headsView(out, batch, tokens, heads), transposed, false);
     }
 
-    /** The fast path reads the arrays as ByteBuffers with int offsets: dense FLOAT under 2 GB each. */
-    private static boolean fits(INDArray... arrays) {
-        for (INDArray a : arrays) {
-            if (a.length() * Float.BYTES > Integer.MAX_VALUE) {
-                return false;
-            }
-        }
-        return KernelPath.fast(arrays);
-    }
-
-    /** [M, H] as the [B, N, T, D] view of the same buffer. */
+    /** [B·T, H] as the [B, N, T, D] view of the same buffer. */
     private static INDArray headsView(INDArray x, int batch, int tokens, int heads) {
         long h = x.size(1);
         return x.reshape('c', batch, tokens, heads, h / heads).permute(0, 2, 1, 3);

@@ -1,7 +1,9 @@
 package dev.embedtune.autodiff.kernels;
 
+import dev.embedtune.quant.NativeRuntime;
 import java.nio.ByteOrder;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -14,18 +16,21 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code portable}, and the arrays are dense row-major FLOAT.
  */
 public final class KernelPath {
-    private static final boolean CPU_VECTOR = detect();
+    private static final boolean CPU_BACKEND, CPU_VECTOR;
+
+    static {
+        NativeRuntime.configure();                       // before ND4J loads, where this is its first use
+        CPU_BACKEND = !"portable".equals(System.getProperty("embedtune.kernels"))
+                && Nd4j.getBackend().getClass().getName().contains(".cpu.");
+        CPU_VECTOR = CPU_BACKEND && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
 
     private KernelPath() {
     }
 
-    private static boolean detect() {
-        if ("portable".equals(System.getProperty("embedtune.kernels"))) {
-            return false;
-        }
-        boolean cpuBackend = Nd4j.getBackend().getClass().getName().contains(".cpu.");
-        boolean vectorModule = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        return cpuBackend && vectorModule;
+    /** True on the native CPU backend unless the portable kernels were asked for (fast paths that need no Vector API). */
+    public static boolean cpuBackend() {
+        return CPU_BACKEND;
     }
 
     /** True when the CPU fast paths are enabled for this process. */
@@ -33,12 +38,15 @@ public final class KernelPath {
         return CPU_VECTOR;
     }
 
-    /** True when every array can be read and written as one FloatBuffer of host memory. */
+    /** True when every array (nulls skipped) can be read and written as one FloatBuffer of host memory. */
     static boolean fast(INDArray... arrays) {
         if (!CPU_VECTOR) {
             return false;
         }
         for (INDArray a : arrays) {
+            if (a == null) {
+                continue;                                  // an optional argument left out
+            }
             if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.isView() && !isDenseView(a)) {
                 return false;
             }
@@ -65,5 +73,10 @@ public final class KernelPath {
         ByteBuffer all = a.data().asNio();
         int start = (int) (a.offset() * Float.BYTES);
         return all.position(start).limit(start + (int) (a.length() * Float.BYTES)).slice().order(ByteOrder.nativeOrder());
+    }
+
+    /** The array's host memory as a FloatBuffer whose index 0 is its first element (null for null). */
+    static FloatBuffer floats(INDArray a) {
+        return a == null ? null : bytes(a).asFloatBuffer();
     }
 }

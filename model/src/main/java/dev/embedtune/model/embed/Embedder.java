@@ -25,6 +25,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code SentenceTransformer.encode} computes it — tokenise (truncated at max_seq_length), run the
  * encoder, pool, normalise when the model has a Normalize module, truncate for Matryoshka models.
  * Texts are sorted by length and batched so that padding is short; results come back in input order.
+ *
+ * <p>One Embedder serves any number of threads at once: tokenising and pooling run in the callers'
+ * threads, forward passes one at a time with the batches of all waiting callers merged (see
+ * {@link SharedForward}); a text's vector is the same whatever it is batched with.
  */
 public final class Embedder implements TextEncoder {
 
@@ -44,14 +48,14 @@ public final class Embedder implements TextEncoder {
     }
 
     private final ModelDirectory model;
-    private final Encoder encoder;
+    private final SharedForward encoder;
     private final Tokenizer tokenizer;
     private final Options options;
     private final int dimension;
 
     private Embedder(ModelDirectory model, Encoder encoder, Tokenizer tokenizer, Options options) {
         this.model = model;
-        this.encoder = encoder;
+        this.encoder = new SharedForward(encoder);
         this.tokenizer = tokenizer;
         this.options = options;
         int full = model.pooling().outputDimension();

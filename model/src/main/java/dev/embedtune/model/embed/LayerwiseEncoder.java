@@ -16,8 +16,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Inference through the layer-by-layer forward of the training encoders (BERT or ModernBERT, no
  * adapters): the same last_hidden_state as the SameDiff graphs, with the base linear weights
  * optionally held block-quantised (NF4, FP4, INT8) and dequantised into one scratch matrix per
- * shape just before each GEMM. Activation buffers are reused while the batch shape stays the
- * same, so one instance serves one thread at a time.
+ * shape just before each GEMM. Only the batch's real tokens are computed (padding is 0 in the
+ * result). Activation memory is reused from batch to batch, so one instance runs one forward at a
+ * time (callers are serialised; {@link Embedder} merges concurrent callers' batches).
  */
 public final class LayerwiseEncoder implements Encoder {
     private final TrainingEncoder encoder;

@@ -9,6 +9,7 @@ import dev.embedtune.model.config.ModelConfig;
 import dev.embedtune.model.config.ModelConfigs;
 import dev.embedtune.model.safetensors.Safetensors;
 import dev.embedtune.model.safetensors.TensorSource;
+import dev.embedtune.quant.NativeRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +53,7 @@ public record ModelDirectory(Path dir, Path transformerDir, ModelConfig config, 
     }
 
     public static ModelDirectory read(Path dir) throws IOException {
+        NativeRuntime.configure();                    // before ND4J loads, where this is the first use
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException(dir, "not a directory");
         }

@@ -1,7 +1,7 @@
 package dev.embedtune.model.training;
 
 import dev.embedtune.autodiff.BertLayer;
-import dev.embedtune.autodiff.Buffers;
+import dev.embedtune.autodiff.TokenLayout;
 import dev.embedtune.autodiff.DropoutRates;
 import dev.embedtune.autodiff.kernels.DropoutMask;
 import dev.embedtune.autodiff.LayerNorm;
@@ -84,55 +84,56 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
         return config;
     }
 
-    /** The activations of one forward pass, kept for its backward, reusable for a batch of the same shape. */
+    /** The activations of one forward pass over the batch's real tokens, kept for its backward; re-bound to each batch. */
     public static final class Pass extends EncoderPass {
-        final INDArray embeddings, dA, dB;
-        final INDArray embeddingXHat, embeddingRstd;   // [M, H] kept only when the embedding LayerNorm trains; [M, 1]
-        final INDArray embeddingDrop;                  // [M, H] hidden dropout mask after the embeddings, or null
+        private final BertConfig config;
+        private final long rank;
+        private final DropoutRates rates;
+        private final boolean embeddingNormTrains;
+        INDArray embeddings, rows, dA, dB;                 // [N, H]; dB only for training
+        INDArray embeddingXHat, embeddingRstd;             // [N, H] kept only when the embedding LayerNorm trains; [N, 1]
+        INDArray embeddingDrop;                            // [N, H] hidden dropout mask after the embeddings, or null
         final List<BertLayer.Activations> layers = new ArrayList<>();
-        boolean dropping;                              // this pass drew dropout masks
+        boolean dropping;                                  // this pass drew dropout masks
 
         /**
          * @param inference forward only: two sets of activations used by alternate layers, without
          *                  backward buffers (about a ninth of a training pass's memory for 6 layers)
          */
-        Pass(BertConfig c, DataType type, long batch, long tokens, long rank, boolean inference, DropoutRates rates,
-                boolean embeddingNormTrains) {
-            super(type, batch, tokens, inference);
-            long m = batch * tokens;
-            embeddings = Nd4j.create(type, m, c.hiddenSize());
-            dA = Nd4j.create(type, m, c.hiddenSize());
-            dB = inference ? null : Nd4j.create(type, m, c.hiddenSize());
-            boolean keep = !inference && embeddingNormTrains;
-            embeddingXHat = keep ? Nd4j.create(type, m, c.hiddenSize()) : null;
-            embeddingRstd = Nd4j.create(type, m, 1);   // small; x̂ is kept only when the norm trains
-            embeddingDrop = !inference && rates.hidden() > 0 ? Nd4j.create(type, m, c.hiddenSize()) : null;
-            int sets = inference ? Math.min(2, c.numHiddenLayers()) : c.numHiddenLayers();
-            for (int i = 0; i < sets; i++) {
-                layers.add(new BertLayer.Activations(type, batch, tokens, c.hiddenSize(), c.intermediateSize(),
-                        c.numAttentionHeads(), rank, !inference, inference ? DropoutRates.NONE : rates));
-            }
-            lastLayer = c.numHiddenLayers() - 1;
+        Pass(BertConfig config, DataType type, long rank, boolean inference, DropoutRates rates, boolean embeddingNormTrains) {
+            super(type, inference);
+            this.config = config;
+            this.rank = rank;
+            this.rates = rates;
+            this.embeddingNormTrains = embeddingNormTrains;
         }
 
-        private final int lastLayer;
+        @Override
+        void takeArrays(long n) {
+            long h = config.hiddenSize();
+            embeddings = arena.take(n, h);
+            rows = arena.take(n, h);
+            dA = arena.take(n, h);
+            dB = inference ? null : arena.take(n, h);
+            embeddingXHat = !inference && embeddingNormTrains ? arena.take(n, h) : null;
+            embeddingRstd = arena.take(n, 1);
+            embeddingDrop = !inference && rates.hidden() > 0 ? arena.take(n, h) : null;
+            layers.clear();
+            int sets = inference ? Math.min(2, config.numHiddenLayers()) : config.numHiddenLayers();
+            for (int i = 0; i < sets; i++) {
+                layers.add(new BertLayer.Activations(arena, n, h, config.intermediateSize(), config.numAttentionHeads(),
+                        rank, !inference, inference ? DropoutRates.NONE : rates));
+            }
+        }
 
         private BertLayer.Activations layer(int i) {
             return inference ? layers.get(i % 2) : layers.get(i);
         }
 
-        @Override
-        public INDArray hidden() {
-            return layers.isEmpty() ? embeddings : layer(lastLayer).output();
+        /** The last layer's packed output [N, H]. */
+        INDArray packedOutput() {
+            return layers.isEmpty() ? embeddings : layer(config.numHiddenLayers() - 1).output();
         }
-
-        @Override
-        public void close() {
-            Buffers.close(embeddings, keyMask, dA, dB, embeddingXHat, embeddingRstd, embeddingDrop);
-            layers.forEach(BertLayer.Activations::close);
-            layers.clear();
-        }
-
     }
 
     @Override
@@ -159,43 +160,41 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
 
     private Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reusable,
             boolean inference, long[] rowSeeds) {
-
         int b = inputIds.length, t = b == 0 ? 0 : inputIds[0].length;
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        long rank = parameters.rank();
-        Pass reused = EncoderPass.reuse(reusable, Pass.class, b, t, inference, type);
-        Pass pass = reused != null ? reused : new Pass(config, type, b, t, rank, inference, rates, embeddingNorm.trainable());
-        int[] ids = new int[b * t], types = new int[b * t], positions = new int[b * t];
-        double[] mask = new double[b * t];
-        for (int i = 0; i < b; i++) {
-            for (int j = 0; j < t; j++) {
-                ids[i * t + j] = inputIds[i][j];
-                types[i * t + j] = tokenTypeIds[i][j];
-                positions[i * t + j] = j;
-                mask[i * t + j] = attentionMask[i][j];
-            }
+        TokenLayout layout = TokenLayout.of(attentionMask);
+        Pass reused = EncoderPass.reuse(reusable, Pass.class, inference, type);
+        Pass pass = reused != null ? reused : new Pass(config, type, parameters.rank(), inference, rates, embeddingNorm.trainable());
+        pass.bind(layout, config.hiddenSize());
+        int n = layout.rows();
+        int[] ids = new int[n], types = new int[n], positions = new int[n];
+        for (int r = 0; r < n; r++) {
+            int seq = layout.sequence(r), pos = layout.position(r);
+            ids[r] = inputIds[seq][pos];
+            types[r] = tokenTypeIds[seq][pos];
+            positions[r] = pos;
         }
-        pass.keyMask.assign(Nd4j.createFromArray(mask).reshape(b, t));
-        INDArray x = pass.embeddings, rows = pass.dA;
-        RowGather.rows(wordEmbeddings, ids, x);
-        RowGather.rows(positionEmbeddings, positions, rows);
-        x.addi(rows);
-        RowGather.rows(typeEmbeddings, types, rows);
-        x.addi(rows);
-        boolean keep = pass.embeddingXHat != null;
-        INDArray xHat = keep ? pass.embeddingXHat : pass.dA;
-        embeddingNorm.forward(x, xHat, pass.embeddingRstd, x);
+        pass.setKeyMask(attentionMask);
+        RowGather.rows(wordEmbeddings, ids, pass.embeddings);
+        RowGather.rows(positionEmbeddings, positions, pass.rows);
+        RowGather.rows(typeEmbeddings, types, pass.dA);
+        pass.rows.addi(pass.dA);
+        // x = LN(word + position + type): the sum joined in the norm's pass; x̂ lands in dA (free again) when not kept
+        INDArray xHat = pass.embeddingXHat != null ? pass.embeddingXHat : pass.dA;
+        embeddingNorm.forward(pass.embeddings, null, null, pass.rows, xHat, pass.embeddingRstd, null, pass.embeddings);
+        INDArray x = pass.embeddings;
         pass.dropping = rowSeeds != null;
         if (pass.dropping && pass.embeddingDrop != null) {
-            DropoutMask.fill(pass.embeddingDrop, rates.hidden(), rowSeeds, BertLayer.site(-1, 0));
+            DropoutMask.fillRows(pass.embeddingDrop, rates.hidden(), layout, rowSeeds, BertLayer.site(-1, 0));
             x.muli(pass.embeddingDrop);
         }
         for (int i = 0; i < layers.size(); i++) {
-            layers.get(i).forward(x, pass.keyMask, pass.layer(i), rowSeeds);
+            layers.get(i).forward(x, layout, pass.layer(i), rowSeeds);
             x = pass.layer(i).output();
         }
+        pass.unpack(x);
         return pass;
     }
 
@@ -208,7 +207,7 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
         }
         // the embeddings are frozen: the gradient goes below layer 0 only for a trainable embedding LayerNorm
         boolean intoEmbeddings = embeddingNorm.trainable();
-        INDArray d = dHidden;
+        INDArray d = pass.pack(dHidden, pass.dA);
         for (int i = layers.size() - 1; i >= 0; i--) {
             INDArray dx = i == 0 && !intoEmbeddings ? null : (d == pass.dA ? pass.dB : pass.dA);
             layers.get(i).backward(d, dx, pass.layers.get(i));
@@ -218,7 +217,7 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
             if (pass.dropping && pass.embeddingDrop != null) {
                 d.muli(pass.embeddingDrop);
             }
-            embeddingNorm.backward(pass.embeddingXHat, pass.embeddingRstd, d, null, d == pass.dA ? pass.dB : pass.dA);
+            embeddingNorm.backward(pass.embeddingXHat, pass.embeddingRstd, d, null, null);
         }
     }
 }

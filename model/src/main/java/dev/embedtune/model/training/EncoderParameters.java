@@ -1,5 +1,6 @@
 package dev.embedtune.model.training;
 
+import dev.embedtune.quant.NativeRuntime;
 import dev.embedtune.autodiff.FrozenWeight;
 import dev.embedtune.autodiff.LayerNorm;
 import dev.embedtune.autodiff.LoraLinear;
@@ -36,6 +37,7 @@ final class EncoderParameters {
     /** @param weights the model's weights by Hugging Face name (float32) */
     EncoderParameters(ModelConfig config, Map<String, INDArray> weights, LoraModel lora, BaseQuantization base,
             DataType type) {
+        NativeRuntime.configure();                    // before the first GEMM: the BLAS kernels
         this.weights = weights;
         this.lora = lora;
         this.base = base;

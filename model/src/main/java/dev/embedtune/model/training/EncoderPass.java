@@ -1,35 +1,40 @@
 package dev.embedtune.model.training;
 
+import dev.embedtune.autodiff.Arena;
+import dev.embedtune.autodiff.TokenLayout;
+import dev.embedtune.autodiff.kernels.RowCopy;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * What every training encoder's pass has: its shape, whether it is forward-only, the key mask, and
- * the rule for reusing it for the next batch.
+ * What every training encoder's pass has: its activation {@link Arena}, the batch's
+ * {@link TokenLayout}, whether it is forward-only, the padded outputs the trainer reads
+ * ({@code last_hidden_state} as {@code [B·T, H]} rows, the key mask {@code [B, T]}), and the rule for
+ * reusing it for the next batch: a pass of the same kind and type is re-bound to any batch, its
+ * arrays re-taken from the same memory.
  */
 abstract class EncoderPass implements TrainingEncoder.Pass {
-    final long batch, tokens;
+    final Arena arena;
     final boolean inference;
-    final INDArray keyMask;                               // [B, T] in the encoder's data type
+    TokenLayout layout;
+    INDArray keyMask;                                     // [B, T] in the encoder's data type
+    INDArray hidden;                                      // [B·T, H] last_hidden_state, zero at padding
 
-    EncoderPass(DataType type, long batch, long tokens, boolean inference) {
-        this.batch = batch;
-        this.tokens = tokens;
+    EncoderPass(DataType type, boolean inference) {
+        this.arena = new Arena(type);
         this.inference = inference;
-        this.keyMask = Nd4j.create(type, batch, tokens);
     }
 
     /**
-     * {@code reusable} when it is a pass of {@code kind} that fits a forward of this shape, kind and
-     * type; otherwise null, and {@code reusable} is closed (callers hand over a pass they no longer
-     * need, and its native memory is freed at once).
+     * {@code reusable} when it is a pass of {@code kind} with this kind of work and type; otherwise
+     * null, and {@code reusable} is closed (callers hand over a pass they no longer need, and its
+     * native memory is freed at once).
      */
-    static <P extends EncoderPass> P reuse(TrainingEncoder.Pass reusable, Class<P> kind, long batch, long tokens,
-            boolean inference, DataType type) {
+    static <P extends EncoderPass> P reuse(TrainingEncoder.Pass reusable, Class<P> kind, boolean inference, DataType type) {
         if (kind.isInstance(reusable)) {
             P own = kind.cast(reusable);
-            if (own.batch == batch && own.tokens == tokens && own.inference == inference && own.keyMask.dataType() == type) {
+            if (own.inference == inference && own.arena.dataType() == type) {
                 return own;
             }
         }
@@ -39,6 +44,55 @@ abstract class EncoderPass implements TrainingEncoder.Pass {
         return null;
     }
 
+    /** Takes every array of a pass over {@code layout} from the arena, growing it if needed. */
+    final void bind(TokenLayout layout, long hiddenSize) {
+        this.layout = layout;
+        while (true) {
+            try {
+                arena.reset();
+                keyMask = arena.take(layout.batch(), layout.paddedLength());
+                hidden = arena.take((long) layout.batch() * layout.paddedLength(), hiddenSize);
+                takeArrays(layout.rows());
+                return;
+            } catch (Arena.Full e) {
+                arena.grow(e.needed());
+            }
+        }
+    }
+
+    /** Takes the pass's own arrays for N = {@code rows} tokens (every one from {@link #arena}). */
+    abstract void takeArrays(long rows);
+
+    /** Fills the key mask [B, T] from the batch's attention mask. */
+    final void setKeyMask(int[][] attentionMask) {
+        double[] mask = new double[layout.batch() * layout.paddedLength()];
+        for (int b = 0; b < layout.batch(); b++) {
+            for (int j = 0; j < layout.paddedLength(); j++) {
+                mask[b * layout.paddedLength() + j] = attentionMask[b][j];
+            }
+        }
+        keyMask.assign(Nd4j.createFromArray(mask).reshape(layout.batch(), layout.paddedLength()));
+    }
+
+    /** Writes the packed last layer's rows [N, H] into the padded {@link #hidden} (zero at padding). */
+    final void unpack(INDArray packed) {
+        if (!layout.isDense()) {
+            hidden.assign(0);
+        }
+        RowCopy.scatter(packed, layout.paddedRows(), hidden);
+    }
+
+    /** The gradient of the padded last_hidden_state [B·T, H] as packed rows [N, H] (into {@code out}). */
+    final INDArray pack(INDArray dHidden, INDArray out) {
+        RowCopy.gather(dHidden, layout.paddedRows(), out);
+        return out;
+    }
+
+    @Override
+    public INDArray hidden() {
+        return hidden;
+    }
+
     @Override
     public INDArray keyMask() {
         return keyMask;
@@ -46,11 +100,26 @@ abstract class EncoderPass implements TrainingEncoder.Pass {
 
     @Override
     public long batch() {
-        return batch;
+        return layout.batch();
     }
 
     @Override
     public long tokens() {
-        return tokens;
+        return layout.paddedLength();
+    }
+
+    /** The batch's token layout (real tokens packed). */
+    public TokenLayout layout() {
+        return layout;
+    }
+
+    /** Bytes of activation memory the pass holds. */
+    public long bytes() {
+        return arena.capacity() * arena.dataType().width();
+    }
+
+    @Override
+    public void close() {
+        arena.close();
     }
 }

@@ -1,7 +1,8 @@
 package dev.embedtune.model.training;
 
 import dev.embedtune.autodiff.BertLayer;
-import dev.embedtune.autodiff.Buffers;
+import dev.embedtune.autodiff.TokenLayout;
+import dev.embedtune.autodiff.kernels.AttentionSettings;
 import dev.embedtune.autodiff.LayerNorm;
 import dev.embedtune.autodiff.ModernBertDropoutRates;
 import dev.embedtune.autodiff.kernels.DropoutMask;
@@ -88,57 +89,56 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         return config;
     }
 
-    /** The activations of one forward pass, the masks and RoPE tables of its length. */
+    /** The activations of one forward pass over the batch's real tokens, kept for its backward; re-bound to each batch. */
     public static final class Pass extends EncoderPass {
-        final INDArray embeddings, xHatE, rstdE, windowMask, xHatF, rstdF, hidden, dA, dB, work;
-        final INDArray embeddingDrop;                     // [M, H] embedding dropout mask, or null
+        private final ModernBertConfig config;
+        private final long rank;
+        private final ModernBertDropoutRates rates;
+        INDArray embeddings, xHatE, rstdE, xHatF, rstdF, last, dA, dB;    // [N, H] (rstd [N, 1]); dA, dB for training
+        INDArray embeddingDrop;                           // [N, H] embedding dropout mask, or null
         boolean dropping;                                 // this pass drew dropout masks
-        final INDArray[] global, local;                   // RoPE {cos, sin} [T, D/2] per θ
+        INDArray[] global, local;                         // RoPE {cos, sin} [T', D/2] per θ, T' ≥ the batch's length
         final List<ModernBertLayer.Activations> layers = new ArrayList<>();
-        private final int lastLayer;
 
         /** @param inference forward only: two sets of layer activations used alternately, no backward buffers */
-        Pass(ModernBertConfig c, DataType type, long batch, long tokens, long rank, boolean inference,
-                ModernBertDropoutRates rates) {
-            super(type, batch, tokens, inference);
-            long m = batch * tokens, h = c.hiddenSize();
-            embeddings = Nd4j.create(type, m, h);
-            xHatE = Nd4j.create(type, m, h);
-            rstdE = Nd4j.create(type, m, 1);
-            windowMask = Nd4j.create(type, batch, tokens, tokens);
-            xHatF = Nd4j.create(type, m, h);
-            rstdF = Nd4j.create(type, m, 1);
-            hidden = Nd4j.create(type, m, h);
-            dA = inference ? null : Nd4j.create(type, m, h);
-            dB = inference ? null : Nd4j.create(type, m, h);
-            work = inference ? null : Nd4j.create(type, m, h);
-            embeddingDrop = !inference && rates.embedding() > 0 ? Nd4j.create(type, m, h) : null;
-            global = Rope.tables(type, (int) tokens, c.headDim(), c.globalRopeTheta());
-            local = Rope.tables(type, (int) tokens, c.headDim(), c.localRopeTheta());
-            int sets = inference ? Math.min(2, c.numHiddenLayers()) : c.numHiddenLayers();
+        Pass(ModernBertConfig config, DataType type, long rank, boolean inference, ModernBertDropoutRates rates) {
+            super(type, inference);
+            this.config = config;
+            this.rank = rank;
+            this.rates = rates;
+        }
+
+        @Override
+        void takeArrays(long n) {
+            long h = config.hiddenSize();
+            embeddings = arena.take(n, h);
+            xHatE = arena.take(n, h);
+            rstdE = arena.take(n, 1);
+            xHatF = arena.take(n, h);
+            rstdF = arena.take(n, 1);
+            last = arena.take(n, h);
+            dA = arena.take(n, h);
+            dB = inference ? null : arena.take(n, h);
+            embeddingDrop = !inference && rates.embedding() > 0 ? arena.take(n, h) : null;
+            layers.clear();
+            int sets = inference ? Math.min(2, config.numHiddenLayers()) : config.numHiddenLayers();
             for (int i = 0; i < sets; i++) {
-                layers.add(new ModernBertLayer.Activations(type, batch, tokens, h, c.intermediateSize(),
-                        c.numAttentionHeads(), rank, !inference, inference ? ModernBertDropoutRates.NONE : rates));
+                layers.add(new ModernBertLayer.Activations(arena, n, h, config.intermediateSize(), config.numAttentionHeads(),
+                        rank, !inference, inference ? ModernBertDropoutRates.NONE : rates));
             }
-            lastLayer = c.numHiddenLayers() - 1;
+        }
+
+        /** RoPE tables covering positions below {@code tokens} (grown in steps of 64, kept across batches). */
+        void ropeTables(int tokens, DataType type) {
+            if (global == null || global[0].size(0) < tokens) {
+                int length = (tokens + 63) / 64 * 64;
+                global = Rope.tables(type, length, config.headDim(), config.globalRopeTheta());
+                local = Rope.tables(type, length, config.headDim(), config.localRopeTheta());
+            }
         }
 
         ModernBertLayer.Activations layer(int i) {
             return inference ? layers.get(i % 2) : layers.get(i);
-        }
-
-        @Override
-        public INDArray hidden() {
-            return hidden;
-        }
-
-
-        @Override
-        public void close() {
-            Buffers.close(embeddings, xHatE, rstdE, keyMask, windowMask, xHatF, rstdF, hidden, dA, dB,
-                    work, embeddingDrop, global[0], global[1], local[0], local[1]);
-            layers.forEach(ModernBertLayer.Activations::close);
-            layers.clear();
         }
     }
 
@@ -170,56 +170,36 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         if (t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(t + " tokens exceed max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        Pass reused = EncoderPass.reuse(reusable, Pass.class, b, t, inference, type);
-        Pass pass = reused != null ? reused : new Pass(config, type, b, t, parameters.rank(), inference, rates);
-        int[] ids = new int[b * t];
-        double[] keys = new double[b * t];
-        for (int i = 0; i < b; i++) {
-            for (int j = 0; j < t; j++) {
-                ids[i * t + j] = inputIds[i][j];
-                keys[i * t + j] = attentionMask[i][j];
-            }
+        TokenLayout layout = TokenLayout.of(attentionMask);
+        Pass reused = EncoderPass.reuse(reusable, Pass.class, inference, type);
+        Pass pass = reused != null ? reused : new Pass(config, type, parameters.rank(), inference, rates);
+        pass.bind(layout, config.hiddenSize());
+        pass.ropeTables(t, type);
+        int n = layout.rows();
+        int[] ids = new int[n];
+        for (int r = 0; r < n; r++) {
+            ids[r] = inputIds[layout.sequence(r)][layout.position(r)];
         }
-        pass.keyMask.assign(Nd4j.createFromArray(keys).reshape(b, t));
-        pass.windowMask.assign(Nd4j.createFromArray(windowMask(attentionMask, t, config.localAttention() / 2)).reshape(b, t, t));
+        pass.setKeyMask(attentionMask);
         RowGather.rows(tokenEmbeddings, ids, pass.embeddings);
         embeddingNorm.forward(pass.embeddings, pass.xHatE, pass.rstdE, pass.embeddings);
         pass.dropping = rowSeeds != null;
         if (pass.dropping && pass.embeddingDrop != null) {
-            DropoutMask.fill(pass.embeddingDrop, rates.embedding(), rowSeeds, BertLayer.site(-1, 0));
+            DropoutMask.fillRows(pass.embeddingDrop, rates.embedding(), layout, rowSeeds, BertLayer.site(-1, 0));
             pass.embeddings.muli(pass.embeddingDrop);
         }
         INDArray x = pass.embeddings;
+        int reach = config.localAttention() / 2;
         for (int i = 0; i < layers.size(); i++) {
-            INDArray[] rope = config.isGlobalLayer(i) ? pass.global : pass.local;
-            INDArray mask = config.isGlobalLayer(i) ? pass.keyMask : pass.windowMask;
-            layers.get(i).forward(x, mask, rope[0], rope[1], pass.layer(i), rowSeeds);
+            boolean global = config.isGlobalLayer(i);
+            INDArray[] rope = global ? pass.global : pass.local;
+            layers.get(i).forward(x, layout, rope[0], rope[1], global ? AttentionSettings.GLOBAL : reach, pass.layer(i),
+                    rowSeeds);
             x = pass.layer(i).output();
         }
-        finalNorm.forward(x, pass.xHatF, pass.rstdF, pass.hidden);
+        finalNorm.forward(x, pass.xHatF, pass.rstdF, pass.last);
+        pass.unpack(pass.last);
         return pass;
-    }
-
-    /**
-     * Local layers' mask [B, T, T]: query q sees key k when k is a token and |q − k| ≤ reach. A padded
-     * query also sees itself, so that no row is empty (its output is padding and never read), as in
-     * {@link dev.embedtune.model.modernbert.ModernBertEncoder}.
-     */
-    static float[] windowMask(int[][] attentionMask, int t, int reach) {
-        int b = attentionMask.length;
-        float[] mask = new float[b * t * t];
-        for (int i = 0; i < b; i++) {
-            for (int q = 0; q < t; q++) {
-                int base = (i * t + q) * t;
-                for (int k = Math.max(0, q - reach); k <= Math.min(t - 1, q + reach); k++) {
-                    mask[base + k] = attentionMask[i][k];
-                }
-                if (attentionMask[i][q] == 0) {
-                    mask[base + q] = 1;
-                }
-            }
-        }
-        return mask;
     }
 
     @Override
@@ -228,21 +208,20 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         if (pass.inference) {
             throw new IllegalStateException("backward through an inference pass (use forward, not forwardInference)");
         }
-        finalNorm.backward(pass.xHatF, pass.rstdF, dHidden, pass.dA, pass.work);
+        finalNorm.backward(pass.xHatF, pass.rstdF, pass.pack(dHidden, pass.dB), pass.dA, null);
         // the token embeddings are frozen: the gradient goes below layer 0 only for a trainable embedding norm
         boolean intoEmbeddings = embeddingNorm.trainable();
         INDArray d = pass.dA;
         for (int i = layers.size() - 1; i >= 0; i--) {
             INDArray dx = i == 0 && !intoEmbeddings ? null : (d == pass.dA ? pass.dB : pass.dA);
-            INDArray[] rope = config.isGlobalLayer(i) ? pass.global : pass.local;
-            layers.get(i).backward(d, dx, rope[0], rope[1], pass.layers.get(i));
+            layers.get(i).backward(d, dx, pass.layers.get(i));
             d = dx;
         }
         if (intoEmbeddings) {
             if (pass.dropping && pass.embeddingDrop != null) {
                 d.muli(pass.embeddingDrop);
             }
-            embeddingNorm.backward(pass.xHatE, pass.rstdE, d, null, pass.work);
+            embeddingNorm.backward(pass.xHatE, pass.rstdE, d, null, null);
         }
     }
 }

@@ -1,0 +1,100 @@
+package dev.embedtune.autodiff;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The activation memory of one pass: a single native buffer from which the pass takes its arrays
+ * ({@code [rows, cols]} views, contiguous, 64-byte aligned) in order. A batch of another size
+ * re-takes them from the start, so nothing is allocated per batch; the buffer grows only when a
+ * batch needs more than it holds (to 5/4 of that, so a run's slowly rising lengths do not grow it
+ * every time) and is freed with the pass. Memory thus follows the batch's real tokens, not the
+ * longest batch padded.
+ *
+ * <p>Taking past the end throws {@link Full}; the pass then {@link #grow}s and takes everything again.
+ * Arrays are not cleared when re-taken: every user writes before it reads.
+ */
+public final class Arena {
+    private static final long ALIGN = 16;                    // elements: 64 bytes of FLOAT
+    private final DataType type;
+    private INDArray backing;                                // [capacity]
+    private long used;
+
+    public Arena(DataType type) {
+        this.type = type;
+    }
+
+    /** Thrown by {@link #take} when the buffer is too small; {@link #needed} tells how much the pass wants so far. */
+    public static final class Full extends RuntimeException {
+        private final long needed;
+
+        Full(long needed) {
+            super(null, null, false, false);
+            this.needed = needed;
+        }
+
+        public long needed() {
+            return needed;
+        }
+    }
+
+    /**
+     * An arena just large enough for what {@code build} takes (run once to measure, and again by the
+     * caller on the returned arena).
+     */
+    public static Arena sized(DataType type, java.util.function.Consumer<Arena> build) {
+        Arena arena = new Arena(type);
+        while (true) {
+            try {
+                arena.reset();
+                build.accept(arena);
+                arena.reset();
+                return arena;
+            } catch (Full e) {
+                arena.grow(e.needed());
+            }
+        }
+    }
+
+    public DataType dataType() {
+        return type;
+    }
+
+    /** Starts taking from the beginning again (earlier arrays must no longer be used). */
+    public void reset() {
+        used = 0;
+    }
+
+    /** A [rows, cols] array from the buffer. */
+    public INDArray take(long rows, long cols) {
+        long n = rows * cols, start = used;
+        used = (start + n + ALIGN - 1) / ALIGN * ALIGN;
+        if (backing == null || used > backing.length()) {
+            throw new Full(used);
+        }
+        return backing.get(NDArrayIndex.interval(start, start + n)).reshape('c', rows, cols);
+    }
+
+    /** Makes room for at least {@code elements} (the old arrays become invalid). */
+    public void grow(long elements) {
+        close();
+        backing = Nd4j.create(type, Math.max(ALIGN, elements + elements / 4));
+        used = 0;
+    }
+
+    /** Elements held (the buffer's capacity). */
+    public long capacity() {
+        return backing == null ? 0 : backing.length();
+    }
+
+    /** Frees the buffer now. */
+    public void close() {
+        if (backing != null && backing.closeable()) {
+            backing.close();
+        }
+        backing = null;
+        used = 0;
+    }
+}
