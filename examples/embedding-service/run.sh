@@ -9,16 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Native thread settings for ND4J. They are read when its native libraries load, so they must be
-# in the environment before the JVM starts (a service sets them in its own launcher or unit file):
-# OpenMP's and OpenBLAS's threads otherwise spin against each other.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
-# OpenBLAS 0.3.19 does not recognise recent AVX-512 CPUs and falls back to AVX2 kernels; naming the
-# core type makes its GEMMs about 1.8x faster there. Only on CPUs that have AVX-512.
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
-  export OPENBLAS_CORETYPE=SKYLAKEX
-fi
+# ND4J's native settings (OpenMP/OpenBLAS thread waiting, OpenBLAS's AVX-512 kernels) need nothing
+# here: embedtune applies them itself when it loads ND4J (NativeRuntime). Environment variables set
+# before the JVM starts win, e.g. OMP_WAIT_POLICY=ACTIVE ./run.sh serve.
 
 if [ ! -f target/classpath.txt ] || [ -n "$(find pom.xml src -newer target/classpath.txt -print -quit)" ]; then
   echo "building the example (mvn package)…" >&2

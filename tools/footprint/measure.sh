@@ -15,8 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 runs="${1:-5}"
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=SKYLAKEX; fi
+# No native settings here: embedtune applies its own (NativeRuntime) and ONNX Runtime needs none.
 peers=(embedtune langchain4j)
 for p in "${peers[@]}"; do
   # shellcheck disable=SC2086

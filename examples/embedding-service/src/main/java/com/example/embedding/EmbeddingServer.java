@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.onnx.ModelCache;
+import dev.embedtune.quant.NativeRuntime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -177,8 +178,8 @@ public final class EmbeddingServer implements AutoCloseable {
         Embedder embedder = Embedder.load(ModelCache.resolve(model));
         EmbeddingServer server = start(embedder, model, new InetSocketAddress(host, port), threads);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
-        LOG.info("serving {} (dimension {}) on http://{}:{}/embed with {} threads", model, embedder.dimension(),
-                host, server.port(), threads);
+        LOG.info("serving {} (dimension {}) on http://{}:{}/embed with {} threads; OpenBLAS core {}", model,
+                embedder.dimension(), host, server.port(), threads, NativeRuntime.blasCore());
     }
 
     private static void usage() {

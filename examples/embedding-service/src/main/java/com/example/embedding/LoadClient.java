@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 public final class LoadClient {
-    /** Per component: the same request alone vs under load (run-to-run noise is about 1e-7). */
+    /** Per component: the same request alone vs under load (0 with a deterministic engine; a mixed-up
+     *  request is off by 1e-2 or more). */
     static final double TOLERANCE = 1e-6;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DISTINCT_REQUESTS = 16;

@@ -95,7 +95,7 @@ class EmbeddingServerTest {
                 }
             }
         }
-        // Same texts, same batch: only run-to-run noise (about 1e-7) is allowed, not another request's rows.
+        // Same texts: the answer must be the embedder's own (within run-to-run noise), not another request's rows.
         assertTrue(worst <= LoadClient.TOLERANCE, "served vectors differ from direct ones by " + worst);
     }
 
