@@ -50,15 +50,7 @@ abstract class EncoderPass implements TrainingEncoder.Pass {
     /** Takes every array of a pass over {@code layout} from the arena, growing it if needed. */
     final void bind(TokenLayout layout, long hiddenSize) {
         this.layout = layout;
-        while (true) {
-            try {
-                arena.reset();
-                takeAll(arena, layout.batch(), layout.paddedLength(), layout.rows(), hiddenSize);
-                return;
-            } catch (Arena.Full e) {
-                arena.grow(e.needed());
-            }
-        }
+        arena.fit(from -> takeAll(from, layout.batch(), layout.paddedLength(), layout.rows(), hiddenSize));
     }
 
     private void takeAll(Arena from, long batch, long paddedLength, long rows, long hiddenSize) {
