@@ -1,6 +1,8 @@
 package dev.embedtune.autodiff.kernels;
 
 import dev.embedtune.autodiff.TokenLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -57,6 +59,32 @@ final class VectorAttention {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /**
+     * dst[at, at + d) = the d floats of src from float index {@code index}. A head row is 32–64
+     * floats: vector loads beat FloatBuffer's bulk get, whose per-call cost is most of such a copy.
+     */
+    private static void rowIn(ByteBuffer src, int index, float[] dst, int at, int d) {
+        int e = 0;
+        for (int bound = S.loopBound(d); e < bound; e += S.length()) {
+            FloatVector.fromByteBuffer(S, src, (index + e) * Float.BYTES, ORDER).intoArray(dst, at + e);
+        }
+        for (; e < d; e++) {
+            dst[at + e] = src.getFloat((index + e) * Float.BYTES);
+        }
+    }
+
+    /** The d floats of src from {@code at} into dst at float index {@code index}. */
+    private static void rowOut(float[] src, int at, ByteBuffer dst, int index, int d) {
+        int e = 0;
+        for (int bound = S.loopBound(d); e < bound; e += S.length()) {
+            FloatVector.fromArray(S, src, at + e).intoByteBuffer(dst, (index + e) * Float.BYTES, ORDER);
+        }
+        for (; e < d; e++) {
+            dst.putFloat((index + e) * Float.BYTES, src[at + e]);
+        }
+    }
 
     private VectorAttention() {
     }
@@ -69,7 +97,7 @@ final class VectorAttention {
         final float scale;
         final float[] bias;
         final float[][] cos, sin;
-        final FloatBuffer qkv;
+        final ByteBuffer qkv;
 
         Call(TokenLayout layout, INDArray qkv, INDArray bias, AttentionSettings s) {
             this.layout = layout;
@@ -83,7 +111,7 @@ final class VectorAttention {
             this.bias = bias == null ? null : bias.toFloatVector();
             this.cos = s.rotary() ? s.cos().toFloatMatrix() : null;
             this.sin = s.rotary() ? s.sin().toFloatMatrix() : null;
-            this.qkv = KernelPath.floats(qkv);
+            this.qkv = KernelPath.bytes(qkv);
         }
 
         /**
@@ -94,7 +122,7 @@ final class VectorAttention {
             int column = which * h + n * d;
             for (int i = 0; i < length; i++) {
                 int at = i * dp;
-                qkv.get((start + i) * 3 * h + column, dst, at, d);
+                rowIn(qkv, (start + i) * 3 * h + column, dst, at, d);
                 if (bias != null) {
                     for (int e = 0; e < d; e++) {
                         dst[at + e] += bias[column + e];
@@ -165,7 +193,8 @@ final class VectorAttention {
     static void forward(TokenLayout layout, INDArray qkv, INDArray bias, AttentionSettings settings, INDArray context,
             INDArray logSumExp) {
         Call call = new Call(layout, qkv, bias, settings);
-        FloatBuffer out = KernelPath.floats(context), lseOut = KernelPath.floats(logSumExp);
+        ByteBuffer out = KernelPath.bytes(context);
+        FloatBuffer lseOut = KernelPath.floats(logSumExp);
         int heads = call.heads, d = call.d, dp = call.dp, h = call.h;
         Parallel.forEach(layout.batch() * heads, task -> {
             int b = task / heads, n = task % heads;
@@ -193,7 +222,7 @@ final class VectorAttention {
                 SmallGemm.ab(sc.s, 0, lds, sc.v, ks * dp, dp, sc.c, qs * dp, dp, rows, dp, keys, false);
             }
             for (int i = 0; i < length; i++) {
-                out.put((start + i) * h + n * d, sc.c, i * dp, d);
+                rowOut(sc.c, i * dp, out, (start + i) * h + n * d, d);
                 lseOut.put((start + i) * heads + n, sc.lse[i]);
             }
         });
@@ -202,8 +231,8 @@ final class VectorAttention {
     static void backward(TokenLayout layout, INDArray qkv, INDArray bias, AttentionSettings settings, INDArray context,
             INDArray logSumExp, INDArray dContext, INDArray dQkv) {
         Call call = new Call(layout, qkv, bias, settings);
-        FloatBuffer c = KernelPath.floats(context), lse = KernelPath.floats(logSumExp), dC = KernelPath.floats(dContext),
-                dOut = KernelPath.floats(dQkv);
+        ByteBuffer c = KernelPath.bytes(context), dC = KernelPath.bytes(dContext), dOut = KernelPath.bytes(dQkv);
+        FloatBuffer lse = KernelPath.floats(logSumExp);
         int heads = call.heads, d = call.d, dp = call.dp, h = call.h;
         Parallel.forEach(layout.batch() * heads, task -> {
             int b = task / heads, n = task % heads;
@@ -218,8 +247,8 @@ final class VectorAttention {
             transpose(sc.v, length, dp, sc.vt, ldt);
             for (int i = 0; i < length; i++) {
                 int at = i * dp;
-                dC.get((start + i) * h + n * d, sc.dc, at, d);
-                c.get((start + i) * h + n * d, sc.c, at, d);
+                rowIn(dC, (start + i) * h + n * d, sc.dc, at, d);
+                rowIn(c, (start + i) * h + n * d, sc.c, at, d);
                 Arrays.fill(sc.dc, at + d, at + dp, 0f);
                 float dot = 0;
                 for (int e = 0; e < d; e++) {
@@ -277,9 +306,9 @@ final class VectorAttention {
                     call.rotate(sc.dq, at, layout.position(r), true, sc.row);
                     call.rotate(sc.dk, at, layout.position(r), true, sc.row);
                 }
-                dOut.put(r * 3 * h + n * d, sc.dq, at, d);
-                dOut.put(r * 3 * h + h + n * d, sc.dk, at, d);
-                dOut.put(r * 3 * h + 2 * h + n * d, sc.dv, at, d);
+                rowOut(sc.dq, at, dOut, r * 3 * h + n * d, d);
+                rowOut(sc.dk, at, dOut, r * 3 * h + h + n * d, d);
+                rowOut(sc.dv, at, dOut, r * 3 * h + 2 * h + n * d, d);
             }
         });
     }
@@ -312,19 +341,7 @@ final class VectorAttention {
         for (; j < hi; j++) {
             max = Math.max(max, s[at + j]);
         }
-        FloatVector acc = FloatVector.zero(S);
-        j = lo;
-        for (; j + LANES <= hi; j += LANES) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, at + j).sub(max));
-            e.intoArray(s, at + j);
-            acc = acc.add(e);
-        }
-        float sum = VectorMath.sum(acc);
-        for (; j < hi; j++) {
-            float e = VectorMath.exp(s[at + j] - max);
-            s[at + j] = e;
-            sum += e;
-        }
+        float sum = VectorMath.expInPlace(s, at, lo, hi, max);
         float inv = 1f / sum;
         j = lo;
         for (; j + LANES <= hi; j += LANES) {
@@ -344,13 +361,7 @@ final class VectorAttention {
      * backward differentiates consistently.
      */
     private static void probabilities(float[] s, int at, int lo, int hi, int width, float lse) {
-        int j = lo;
-        for (; j + LANES <= hi; j += LANES) {
-            VectorMath.exp(FloatVector.fromArray(S, s, at + j).sub(lse)).intoArray(s, at + j);
-        }
-        for (; j < hi; j++) {
-            s[at + j] = VectorMath.exp(s[at + j] - lse);
-        }
+        VectorMath.expInPlace(s, at, lo, hi, lse);
         Arrays.fill(s, at, at + lo, 0f);
         Arrays.fill(s, at + hi, at + width, 0f);
     }

@@ -9,15 +9,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class VectorBiasGelu {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int CHUNK = 32;
-    private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
 
     private static final class Rows {
-        float[] u = new float[0], d = new float[0];
+        float[] u = new float[0], d = new float[0], e = new float[0];
 
         Rows fit(int n) {
             if (u.length < n) {
                 u = new float[n];
                 d = new float[n];
+                e = new float[n];
             }
             return this;
         }
@@ -37,26 +37,17 @@ final class VectorBiasGelu {
             float[] u = rows.u, out = rows.d;
             for (int r = from; r < to; r++) {
                 fz.get(r * w, u, 0, w);
-                int j = 0;
-                for (int bound = S.loopBound(w); j < bound; j += S.length()) {
-                    FloatVector v = FloatVector.fromArray(S, u, j);
-                    if (b != null) {
-                        v = v.add(FloatVector.fromArray(S, b, j));
-                        v.intoArray(u, j);
+                if (b != null) {
+                    int j = 0;
+                    for (int bound = S.loopBound(w); j < bound; j += S.length()) {
+                        FloatVector.fromArray(S, u, j).add(FloatVector.fromArray(S, b, j)).intoArray(u, j);
                     }
-                    FloatVector x = v.mul(VectorGelu.INV_SQRT2);
-                    FloatVector tail = VectorGelu.poly(x).mul(VectorMath.exp(x.mul(x).neg()));
-                    VectorGelu.onePlusErf(x, tail).mul(v).mul(0.5f).intoArray(out, j);
-                }
-                for (; j < w; j++) {
-                    if (b != null) {
+                    for (; j < w; j++) {
                         u[j] += b[j];
                     }
-                    out[j] = 0.5f * u[j] * VectorGelu.erfPartsScalar(u[j])[0];
-                }
-                if (b != null) {
                     fz.put(r * w, u, 0, w);
                 }
+                VectorGelu.forwardRow(u, out, rows.e, w);
                 fg.put(r * w, out, 0, w);
             }
         });
@@ -73,19 +64,7 @@ final class VectorBiasGelu {
             for (int r = from; r < to; r++) {
                 fu.get(r * w, uv, 0, w);
                 fdg.get(r * w, d, 0, w);
-                int j = 0;
-                for (int bound = S.loopBound(w); j < bound; j += S.length()) {
-                    FloatVector v = FloatVector.fromArray(S, uv, j);
-                    FloatVector x = v.mul(VectorGelu.INV_SQRT2);
-                    FloatVector gaussian = VectorMath.exp(x.mul(x).neg());
-                    FloatVector tail = VectorGelu.poly(x).mul(gaussian);
-                    FloatVector derivative = VectorGelu.onePlusErf(x, tail).mul(0.5f).add(v.mul(gaussian).mul(INV_SQRT_2PI));
-                    FloatVector.fromArray(S, d, j).mul(derivative).intoArray(d, j);
-                }
-                for (; j < w; j++) {
-                    float[] parts = VectorGelu.erfPartsScalar(uv[j]);
-                    d[j] *= 0.5f * parts[0] + uv[j] * parts[1] * INV_SQRT_2PI;
-                }
+                VectorGelu.backwardRow(uv, d, rows.e, w);
                 fdu.put(r * w, d, 0, w);
                 if (partial != null) {
                     VectorResidualNorm.add(partial[c], d, w);

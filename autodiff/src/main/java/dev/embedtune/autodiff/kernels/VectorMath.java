@@ -31,22 +31,52 @@ final class VectorMath {
     private VectorMath() {
     }
 
-    static FloatVector exp(FloatVector x) {
-        x = x.max(MIN).min(MAX);
-        FloatVector shifted = x.mul(LOG2E).add(ROUND);              // k = round(x·log2 e) in the low mantissa bits
-        FloatVector k = shifted.sub(ROUND);
-        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(S, P0), FloatVector.broadcast(S, P1)).fma(r, FloatVector.broadcast(S, P2))
-                .fma(r, FloatVector.broadcast(S, P3)).fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
-        p = p.mul(r.mul(r)).add(r).add(1f);
-        // 2^k from k's bits: a float-to-int conversion is not compiled to vector code in JDK 17
-        // (it runs boxed, 30× slower); reading k out of the rounded sum's mantissa is
-        IntVector bits = shifted.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
+    // The vector code lives in the loop's own method, never in a helper taking or returning a
+    // FloatVector: C2 inlines such a helper only when the call site looks hot and the caller is
+    // still under its inlining node budget (NodeCountInliningCutoff); otherwise the vector is boxed
+    // and the helper runs the Vector API's Java fallback, 3–50× slower (measured here: GELU 2.5×,
+    // attention's recomputed P far worse, depending on what the JIT profiled first). Constants are
+    // vectors for the same budget.
+    private static final FloatVector V_MIN = FloatVector.broadcast(S, MIN), V_MAX = FloatVector.broadcast(S, MAX),
+            V_LOG2E = FloatVector.broadcast(S, LOG2E), V_ROUND = FloatVector.broadcast(S, ROUND),
+            V_NEG_LN2_HI = FloatVector.broadcast(S, -LN2_HI), V_NEG_LN2_LO = FloatVector.broadcast(S, -LN2_LO),
+            V_P0 = FloatVector.broadcast(S, P0), V_P1 = FloatVector.broadcast(S, P1), V_P2 = FloatVector.broadcast(S, P2),
+            V_P3 = FloatVector.broadcast(S, P3), V_P4 = FloatVector.broadcast(S, P4), V_P5 = FloatVector.broadcast(S, P5),
+            V_ONE = FloatVector.broadcast(S, 1f);
+    private static final IntVector V_EXPONENT_BIAS = IntVector.broadcast(IntVector.SPECIES_PREFERRED, ROUND_BITS - 127);
+
+    /**
+     * s[at + j] = exp(s[at + j] − shift) for j in [from, to); returns their sum: the whole vectors'
+     * lanes accumulated per lane and summed in lane order, then the remaining elements in order.
+     */
+    static float expInPlace(float[] s, int at, int from, int to, float shift) {
+        FloatVector acc = FloatVector.zero(S), vShift = FloatVector.broadcast(S, shift);
+        int j = from;
+        for (; j + S.length() <= to; j += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, s, at + j).sub(vShift).max(V_MIN).min(V_MAX);
+            FloatVector shifted = x.mul(V_LOG2E).add(V_ROUND);      // k = round(x·log2 e) in the low mantissa bits
+            FloatVector k = shifted.sub(V_ROUND);
+            FloatVector r = k.fma(V_NEG_LN2_HI, x);
+            r = k.fma(V_NEG_LN2_LO, r);
+            FloatVector p = r.fma(V_P0, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
+            p = p.mul(r.mul(r)).add(r).add(V_ONE);
+            // 2^k from k's bits: a float-to-int conversion is not compiled to vector code in JDK 17
+            // (it runs boxed, 30× slower); reading k out of the rounded sum's mantissa is
+            IntVector bits = shifted.reinterpretAsInts().sub(V_EXPONENT_BIAS).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats());
+            e.intoArray(s, at + j);
+            acc = acc.add(e);
+        }
+        float sum = sum(acc);
+        for (; j < to; j++) {
+            float e = exp(s[at + j] - shift);
+            s[at + j] = e;
+            sum += e;
+        }
+        return sum;
     }
 
-    /** The scalar twin of {@link #exp(FloatVector)}: the same operations, so the same bits. */
+    /** The scalar twin of {@link #expInPlace}'s vector code: the same operations, so the same bits. */
     static float exp(float x) {
         x = Math.min(Math.max(x, MIN), MAX);
         float k = (x * LOG2E + ROUND) - ROUND;
