@@ -216,29 +216,15 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
     }
 
+    /** Errors are reported by {@link ErrorHandler}: one line naming the file or key. */
     @Override
     public Integer call() throws Exception {
-        try {
-            return run();
-        } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | NoSuchFileException
-                | IllegalArgumentException e) {
-            PrintWriter err = spec.commandLine().getErr();
-            err.println("embedtune finetune: " + message(e));
-            err.flush();
-            return 1;
-        }
-    }
-
-    private static String message(Exception e) {
-        if (e instanceof NoSuchFileException n) {
-            return n.getFile() + ": no such file" + (n.getReason() == null ? "" : " (" + n.getReason() + ")");
-        }
-        return e.getMessage();
+        return run();
     }
 
     /** defaults (finetune's base) < --config file < the options given. */
     RunSpec spec() throws IOException {
-        Consumer<String> warn = w -> spec.commandLine().getErr().println("embedtune finetune: warning: " + w);
+        Consumer<String> warn = RunCommand.warnings(spec, "finetune");
         RunSpec s = base(out);
         if (config != null) {
             s = SettingsFile.readSpec(config, s, warn);

@@ -68,13 +68,8 @@ public final class MainJobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        RunSpec config;
-        try {
-            config = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT).withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()),
-                    "embedtune main", RunCommand.warnings(spec, "main"));
-        } catch (IllegalArgumentException e) {
-            return RunCommand.fail(spec, "main", e.getMessage());
-        }
+        RunSpec config = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT).withOverrides(
+                SpecOptions.overrides(spec.commandLine().getParseResult()), "embedtune main", RunCommand.warnings(spec, "main"));
         return RunCommand.run(config, spec, "main");
     }
 }

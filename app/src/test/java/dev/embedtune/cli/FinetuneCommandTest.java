@@ -51,7 +51,7 @@ class FinetuneCommandTest {
 
     static Run run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        picocli.CommandLine cli = new picocli.CommandLine(new Main());
+        picocli.CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         int exit = cli.execute(args);

@@ -1,10 +1,12 @@
 package dev.embedtune.train.pipeline;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.train.trainer.Checkpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -69,6 +71,73 @@ public final class OutputDirectory {
             if (RUN_FILES.matcher(p.getFileName().toString()).matches()) {
                 AtomicFiles.deleteTree(p);
             }
+        }
+    }
+
+    /** The names in a model directory embedtune writes ({@code ModelDirectoryWriter}, {@code import-onnx}). */
+    static final Pattern MODEL_FILES = Pattern.compile("model\\.safetensors|config\\.json|tokenizer\\.json|tokenizer_config\\.json"
+            + "|special_tokens_map\\.json|vocab\\.txt|sentence_bert_config\\.json|config_sentence_transformers\\.json"
+            + "|modules\\.json|README\\.md|\\d+_[A-Za-z]+");
+
+    /** How a model directory is to be written into its output ({@link #prepareModelDirectory}). */
+    public enum ModelOutput {
+        /** Absent, empty, or a model directory embedtune wrote: build it beside and swap it in whole. */
+        REPLACE,
+        /** Other files are there and --overwrite was given: write the model's files among them, delete nothing else. */
+        BESIDE
+    }
+
+    /**
+     * The guard of an output that is one model directory ({@code import-onnx --output}): an absent or
+     * empty directory, or a model directory embedtune wrote (its {@code config.json} has
+     * {@code embedtune_version} and it holds nothing but a model directory's files), is replaced whole;
+     * any other non-empty directory is refused unless {@code overwrite}, and then the model's files are
+     * written beside what is there ({@link #moveInto}), which is never deleted.
+     *
+     * @throws IllegalArgumentException naming the directory and a file embedtune did not write
+     */
+    public static ModelOutput prepareModelDirectory(Path dir, boolean overwrite) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + ": exists and is not a directory; choose another output directory");
+        }
+        List<Path> entries = entries(dir);
+        List<Path> foreign = entries.stream().filter(p -> !MODEL_FILES.matcher(p.getFileName().toString()).matches()).toList();
+        boolean ours = !entries.isEmpty() && foreign.isEmpty() && writtenByEmbedtune(dir.resolve("config.json"));
+        if (entries.isEmpty() || ours) {
+            return ModelOutput.REPLACE;
+        }
+        if (!overwrite) {
+            throw new IllegalArgumentException(dir + ": not empty and not a model directory embedtune wrote ("
+                    + (foreign.isEmpty() ? "its config.json has no embedtune_version" : "it holds " + foreign.get(0).getFileName()
+                    + (foreign.size() > 1 ? " and " + (foreign.size() - 1) + " more" : "")) + "); choose another output directory,"
+                    + " or pass --overwrite to write the model's files beside what is there (nothing else is deleted)");
+        }
+        return ModelOutput.BESIDE;
+    }
+
+    /**
+     * Moves every entry of the freshly written directory {@code fresh} into {@code dir}, replacing entries
+     * of the same name (a folder as a whole, atomically), keeping every other entry of {@code dir}; then
+     * deletes {@code fresh}.
+     */
+    public static void moveInto(Path fresh, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (Path p : entries(fresh)) {
+            Path target = dir.resolve(p.getFileName().toString());
+            if (Files.isDirectory(p)) {
+                AtomicFiles.replaceDirectory(p, target);
+            } else {
+                Files.move(p, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        }
+        AtomicFiles.deleteTree(fresh);
+    }
+
+    private static boolean writtenByEmbedtune(Path configJson) {
+        try {
+            return new ObjectMapper().readTree(configJson.toFile()).hasNonNull("embedtune_version");
+        } catch (IOException e) {
+            return false;
         }
     }
 
