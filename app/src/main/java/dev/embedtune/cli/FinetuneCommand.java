@@ -187,6 +187,16 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar on stderr (disable_tqdm).")
     boolean noProgress;
 
+    @Option(names = "--gradient-checkpointing",
+            description = "gradient_checkpointing: keep each layer's input only and recompute the layer in the backward "
+                    + "(the same gradients in less memory, about one more forward of compute).")
+    boolean gradientCheckpointing;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE",
+            description = "max_memory, e.g. 6g: turn on gradient checkpointing and GradCache mini-batches as needed to "
+                    + "stay under it, or refuse the run up front when it cannot fit.")
+    String maxMemory;
+
     @Spec
     CommandSpec spec;
 
@@ -222,8 +232,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         return run();
     }
 
-    /** defaults (finetune's base) < --config file < the options given. */
-    RunSpec spec() throws IOException {
+    /**
+     * defaults (finetune's base) < --config file < the options given. Public so that another front end
+     * (the Spark entry point) takes exactly these options and keys, parsed by this command.
+     */
+    public RunSpec spec() throws IOException {
         Consumer<String> warn = RunCommand.warnings(spec, "finetune");
         RunSpec s = base(out);
         if (config != null) {

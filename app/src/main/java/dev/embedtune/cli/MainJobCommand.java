@@ -44,6 +44,14 @@ public final class MainJobCommand implements Callable<Integer> {
     @Option(names = "--max-steps", description = "Stop after this many optimizer steps (max_steps; overrides --epochs)")
     Integer maxSteps;
 
+    @Option(names = "--gradient-checkpointing",
+            description = "Recompute each layer in the backward instead of keeping its activations (gradient_checkpointing)")
+    boolean gradientCheckpointing;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE",
+            description = "A memory budget, e.g. 2g (max_memory): checkpointing and mini-batches as needed, or a clear refusal")
+    String maxMemory;
+
     @Option(names = "--overwrite", description = "Replace an earlier run in the output directory")
     boolean overwrite;
 

@@ -78,6 +78,8 @@ final class SpecOptions {
         m.put("--batch-sampler", "batch_sampler");
         m.put("--drop-last", "dataloader_drop_last");
         m.put("--no-progress", "disable_tqdm");
+        m.put("--gradient-checkpointing", "gradient_checkpointing");
+        m.put("--max-memory", "max_memory");
         return java.util.Collections.unmodifiableMap(m);
     }
 

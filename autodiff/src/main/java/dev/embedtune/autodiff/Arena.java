@@ -13,17 +13,33 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * every time) and is freed with the pass. Memory thus follows the batch's real tokens, not the
  * longest batch padded.
  *
- * <p>Taking past the end throws {@link Full}; the pass then {@link #grow}s and takes everything again.
+ * <p>Taking past the end throws {@link Full}; {@link #fit} then grows the buffer once to what the whole pass takes and takes everything again.
  * Arrays are not cleared when re-taken: every user writes before it reads.
  */
 public final class Arena {
     private static final long ALIGN = 16;                    // elements: 64 bytes of FLOAT
     private final DataType type;
+    private final boolean counting;                          // measures what would be taken, holds nothing
     private INDArray backing;                                // [capacity]
     private long used;
 
     public Arena(DataType type) {
+        this(type, false);
+    }
+
+    private Arena(DataType type, boolean counting) {
         this.type = type;
+        this.counting = counting;
+    }
+
+    /**
+     * The bytes {@code build} would take, measured without allocating: its takes return null, so it
+     * must only take, never touch the arrays (constructors of activation sets qualify).
+     */
+    public static long measure(DataType type, java.util.function.Consumer<Arena> build) {
+        Arena counter = new Arena(type, true);
+        build.accept(counter);
+        return counter.used * type.width();
     }
 
     /** Thrown by {@link #take} when the buffer is too small; {@link #needed} tells how much the pass wants so far. */
@@ -41,20 +57,29 @@ public final class Arena {
     }
 
     /**
-     * An arena just large enough for what {@code build} takes (run once to measure, and again by the
-     * caller on the returned arena).
+     * An arena just large enough for what {@code build} takes (measured by a counting run of
+     * {@code build}; the caller runs it again on the returned arena).
      */
     public static Arena sized(DataType type, java.util.function.Consumer<Arena> build) {
         Arena arena = new Arena(type);
-        while (true) {
-            try {
-                arena.reset();
-                build.accept(arena);
-                arena.reset();
-                return arena;
-            } catch (Full e) {
-                arena.grow(e.needed());
-            }
+        arena.allocate(Math.max(ALIGN, measure(type, build) / type.width()));
+        return arena;
+    }
+
+    /**
+     * Runs {@code build} on this arena from its start. When the buffer is too small, a counting run
+     * of {@code build} measures what it takes in all and the buffer grows once to that (growing by
+     * what the failed attempt had taken so far would re-allocate and clear the buffer once per
+     * array: quadratic in the pass's size).
+     */
+    public void fit(java.util.function.Consumer<Arena> build) {
+        reset();
+        try {
+            build.accept(this);
+        } catch (Full e) {
+            grow(measure(type, build) / type.width());
+            reset();
+            build.accept(this);
         }
     }
 
@@ -71,6 +96,9 @@ public final class Arena {
     public INDArray take(long rows, long cols) {
         long n = rows * cols, start = used;
         used = (start + n + ALIGN - 1) / ALIGN * ALIGN;
+        if (counting) {
+            return null;
+        }
         if (backing == null || used > backing.length()) {
             throw new Full(used);
         }
@@ -79,8 +107,12 @@ public final class Arena {
 
     /** Makes room for at least {@code elements} (the old arrays become invalid). */
     public void grow(long elements) {
+        allocate(Math.max(ALIGN, elements + elements / 4));
+    }
+
+    private void allocate(long elements) {
         close();
-        backing = Nd4j.create(type, Math.max(ALIGN, elements + elements / 4));
+        backing = Nd4j.create(type, elements);
         used = 0;
     }
 

@@ -34,4 +34,28 @@ class ArenaTest {
         assertThrows(Arena.Full.class, () -> arena.take(capacity, 1));
         arena.close();
     }
+
+    @Test
+    void fitGrowsOnceToWhatTheWholePassTakes() {
+        Arena arena = new Arena(DataType.FLOAT);
+        int[] runs = {0};
+        java.util.function.Consumer<Arena> pass = a -> {
+            runs[0]++;
+            for (int i = 0; i < 200; i++) {
+                a.take(64, 48);   // 3,072 elements, already a multiple of the 16-element alignment
+            }
+        };
+        arena.fit(pass);
+        // a failed attempt, one counting run, the real run: never one grow per array
+        assertEquals(3, runs[0]);
+        long whole = 200L * 64 * 48;
+        assertTrue(arena.capacity() >= whole && arena.capacity() <= whole + whole / 4 + 16, "capacity " + arena.capacity());
+        runs[0] = 0;
+        arena.fit(pass);
+        assertEquals(1, runs[0], "a pass that fits is taken in one run");
+        Arena exact = Arena.sized(DataType.FLOAT, pass);
+        assertEquals(whole, exact.capacity(), "sized allocates exactly what the pass takes");
+        exact.close();
+        arena.close();
+    }
 }

@@ -57,6 +57,7 @@ public class Nd4jKernelsBenchmark {
 
     @Setup
     public void setUp() {
+        dev.embedtune.quant.NativeRuntime.configure();   // OpenBLAS's AVX-512 kernels where the CPU has them, as embedtune runs
         Nd4j.getRandom().setSeed(42);
         activations = Nd4j.randn(DataType.FLOAT, TOKENS, HIDDEN);
         ffnWeight = Nd4j.randn(DataType.FLOAT, HIDDEN, FFN).muli(0.05);
@@ -220,6 +221,43 @@ public class Nd4jKernelsBenchmark {
         }
         Gemm.gemm(activations, ffnWeight, ffnOutRowMajor, false, false, 1.0, 0.0);
         return ffnOutRowMajor;
+    }
+
+    // The training step's other GEMM shapes (B·T = 4096): forward Q/K/V/attention-output (384 → 384) and
+    // FFN output (1536 → 384), and the backward's input-gradient products. With gemmFfn these are the
+    // BLAS ceiling the suite divides achieved FLOP/s by (MFU, docs/BENCHMARKS.md).
+
+    private INDArray square;     // [H, H]
+    private INDArray out384;     // [B·T, H], 'f'
+    private INDArray out1536;    // [B·T, FFN], 'f'
+
+    private void gemmBuffers() {
+        if (square == null) {
+            square = Nd4j.randn(DataType.FLOAT, HIDDEN, HIDDEN).muli(0.05);
+            out384 = Nd4j.create(DataType.FLOAT, new long[] {TOKENS, HIDDEN}, 'f');
+            out1536 = Nd4j.create(DataType.FLOAT, new long[] {TOKENS, FFN}, 'f');
+        }
+    }
+
+    /** 4096×384 · 384×384 (1.2 GFLOP): Q, K, V and the attention output, forward. */
+    @Benchmark
+    public INDArray gemmSquare() {
+        gemmBuffers();
+        return Nd4j.gemm(activations, square, out384, false, false, 1.0, 0.0);
+    }
+
+    /** 4096×1536 · 1536×384 (4.8 GFLOP): the FFN output, forward. */
+    @Benchmark
+    public INDArray gemmFfnOut() {
+        gemmBuffers();
+        return Nd4j.gemm(scratch, denseWeight, out384, false, false, 1.0, 0.0);
+    }
+
+    /** 4096×384 · (1536×384)ᵀ... as the backward's input gradient of the FFN output: dY[4096×384] · W[1536×384]ᵀ. */
+    @Benchmark
+    public INDArray gemmFfnOutBackward() {
+        gemmBuffers();
+        return Nd4j.gemm(activations, denseWeight, out1536, false, true, 1.0, 0.0);
     }
 
     /** erf over the FFN activations (6.3 M floats): the core of exact GELU. */

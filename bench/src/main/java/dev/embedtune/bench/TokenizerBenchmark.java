@@ -72,7 +72,7 @@ public class TokenizerBenchmark {
             // A clone without ../shared: the Jargon File passages shipped with the project (2,164 of the 13,526).
             System.err.println("TokenizerBenchmark: " + Path.of(shared, "data").toAbsolutePath()
                     + " absent; using the shipped Jargon File passages only");
-            passages.addAll(EmbeddingBenchmark.jargonPassages(Integer.MAX_VALUE));
+            passages.addAll(EmbeddingCorpusBenchmark.allJargonPassages());
         }
         if (passageLimit > 0 && passageLimit < passages.size()) {
             passages = new ArrayList<>(passages.subList(0, passageLimit));

@@ -48,7 +48,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * block 64). The Matryoshka variant wraps MNRL in MatryoshkaLoss [384, 256, 128, 64]. The others
  * run the step in eval mode, as the peer (which has no dropout) does; the dropout variant runs it in
  * train mode, as sentence-transformers trains: MiniLM's hidden and attention dropout (0.1) and LoRA
- * dropout 0.1, masks drawn from each step's seed.
+ * dropout 0.1, masks drawn from each step's seed. The sentence-transformers peers run MNRL in Matryoshka
+ * in eval mode ({@code st_train_step_eval}) and in train mode ({@code st_train_step_train}, and
+ * {@code st_trainer} through SentenceTransformerTrainer), so the Matryoshka variants are their exact
+ * counterparts.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -63,7 +66,7 @@ public class TrainingStepBenchmark {
     @Param("128")
     public int trainTokens;
 
-    private Step fp32, nf4, nf4Matryoshka, nf4Dropout;
+    private Step fp32, nf4, nf4Matryoshka, nf4Dropout, nf4MatryoshkaDropout, fp32Matryoshka, fp32MatryoshkaDropout;
 
     /** One model with its optimizer, inputs and saved passes. */
     static final class Step {
@@ -176,5 +179,39 @@ public class TrainingStepBenchmark {
                     new MatryoshkaLoss(new MultipleNegativesRankingLoss(), h, h, 256, 128, 64), trainPairs, trainTokens);
         }
         return nf4Matryoshka.run();
+    }
+
+    /** Train mode (model dropout and LoRA dropout 0.1) with MNRL in Matryoshka: the train-mode peers' step. */
+    @Benchmark
+    public double training_step_qlora_nf4_matryoshka_dropout() {
+        if (nf4MatryoshkaDropout == null) {
+            int h = config.hiddenSize();
+            nf4MatryoshkaDropout = new Step(config, weights, "nf4",
+                    new MatryoshkaLoss(new MultipleNegativesRankingLoss(), h, h, 256, 128, 64), trainPairs, trainTokens, true);
+        }
+        return nf4MatryoshkaDropout.run();
+    }
+
+    /** Float32 base, MNRL in Matryoshka, eval mode: the eval-mode peer's step over an unquantised base. */
+    @Benchmark
+    public double training_step_lora_fp32_matryoshka() {
+        if (fp32Matryoshka == null) {
+            fp32Matryoshka = new Step(config, weights, "none", matryoshka(), trainPairs, trainTokens);
+        }
+        return fp32Matryoshka.run();
+    }
+
+    /** Float32 base, MNRL in Matryoshka, train mode: the train-mode peers' step over an unquantised base. */
+    @Benchmark
+    public double training_step_lora_fp32_matryoshka_dropout() {
+        if (fp32MatryoshkaDropout == null) {
+            fp32MatryoshkaDropout = new Step(config, weights, "none", matryoshka(), trainPairs, trainTokens, true);
+        }
+        return fp32MatryoshkaDropout.run();
+    }
+
+    private MatryoshkaLoss matryoshka() {
+        int h = config.hiddenSize();
+        return new MatryoshkaLoss(new MultipleNegativesRankingLoss(), h, h, 256, 128, 64);
     }
 }

@@ -83,7 +83,12 @@ public final class BenchCli implements Runnable {
         @Override
         public Integer call() throws Exception {
             Comparison comparison = Comparison.of(files);
-            String table = comparison.markdown();
+            StringBuilder all = new StringBuilder(comparison.markdown());
+            for (Path f : files) {
+                all.append("\nShare of the BLAS ceiling in ").append(f.getFileName()).append(" (FLOP formulas: Mfu.java):\n")
+                        .append(Mfu.markdown(ResultFile.read(f)));
+            }
+            String table = all.toString();
             System.out.print(table);
             if (markdown != null) {
                 Files.writeString(markdown, table);

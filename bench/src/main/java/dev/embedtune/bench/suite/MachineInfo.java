@@ -74,6 +74,11 @@ public record MachineInfo(String label, String backend, List<String> devices, St
         m.put("jvm", jvm);
         m.put("nd4jVersion", nd4jVersion);
         m.put("gitCommit", gitCommit);
+        // The OpenBLAS kernels ND4J computes with here (NativeRuntime selects SkylakeX where OpenBLAS 0.3.19
+        // would pick AVX2 ones), and the environment it started from.
+        String core = dev.embedtune.quant.NativeRuntime.blasCore();
+        m.put("blasCore", core == null ? "unknown" : core);
+        m.put("openblasCoretypeEnv", String.valueOf(System.getenv("OPENBLAS_CORETYPE")));
         m.put("date", date);
         return m;
     }

@@ -22,11 +22,12 @@ import java.util.Map;
  * @param item             the unit of {@code itemsPerSecond}: "text" or "step"
  * @param itemsPerSecond   items per iteration ÷ median seconds (NaN unless measured)
  * @param peakRssMb        peak resident memory of the peer's process (NaN unless measured)
- * @param runtime          what ran it: interpreter, torch version, BLAS library, threads
+ * @param runtime          what ran it: interpreter, library versions, BLAS, threads, environment
+ * @param figures          further figures of the same run (e.g. real tokens/s, a second measurement)
  */
 public record PeerResult(String id, List<String> comparesTo, Status status, String note,
         Map<String, String> params, List<Double> iterationSeconds, double medianSeconds, String item,
-        double itemsPerSecond, double peakRssMb, Map<String, String> runtime) {
+        double itemsPerSecond, double peakRssMb, Map<String, String> runtime, Map<String, Double> figures) {
 
     /** Whether the peer produced figures. */
     public enum Status {
@@ -51,13 +52,28 @@ public record PeerResult(String id, List<String> comparesTo, Status status, Stri
         params = Map.copyOf(params);
         iterationSeconds = List.copyOf(iterationSeconds);
         runtime = Map.copyOf(runtime);
+        figures = Map.copyOf(figures);
+    }
+
+    /** A peer without further figures. */
+    public PeerResult(String id, List<String> comparesTo, Status status, String note, Map<String, String> params,
+            List<Double> iterationSeconds, double medianSeconds, String item, double itemsPerSecond, double peakRssMb,
+            Map<String, String> runtime) {
+        this(id, comparesTo, status, note, params, iterationSeconds, medianSeconds, item, itemsPerSecond, peakRssMb,
+                runtime, Map.of());
+    }
+
+    /** The same result with another note. */
+    public PeerResult withNote(String newNote) {
+        return new PeerResult(id, comparesTo, status, newNote, params, iterationSeconds, medianSeconds, item,
+                itemsPerSecond, peakRssMb, runtime, figures);
     }
 
     /** A peer that did not run, with the reason. */
     public static PeerResult notMeasured(String id, List<String> comparesTo, Status status, String note,
             Map<String, String> params) {
         return new PeerResult(id, comparesTo, status, note, params, List.of(), Double.NaN, "",
-                Double.NaN, Double.NaN, Map.of());
+                Double.NaN, Double.NaN, Map.of(), Map.of());
     }
 
     /** The row key of comparison tables: "peer " + id and the parameters, sorted. */

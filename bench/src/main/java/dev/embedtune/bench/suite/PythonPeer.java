@@ -12,55 +12,74 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
- * Runs the PyTorch peer ({@code bench/python/bert_peer.py}, shipped in the jar as
- * {@value #SCRIPT_RESOURCE}) as a subprocess and turns its JSON line into a {@link PeerResult}.
+ * Runs a Python peer script shipped in the jar ({@code bench/python/*.py} under {@value #RESOURCE_DIR})
+ * as a subprocess and turns its last stdout line (JSON, format {@code embedtune-peer/1}) into a
+ * {@link PeerResult}. Two scripts: {@code st_peer.py}, the real peers (sentence-transformers + PEFT on
+ * current PyTorch, ONNX Runtime), run by the interpreter of the peer venv ({@link PeerVenv}); and
+ * {@code bert_peer.py}, the plain-torch BERT kept as the fallback peer for machines without that venv,
+ * run by a system {@code python3} that imports torch (Debian's python3-torch 1.13).
  *
- * <p>The interpreter is {@code -Dembedtune.python} or {@code $EMBEDTUNE_PYTHON} when set, else the
- * first of {@code python3} on the PATH and {@code /usr/bin/python3} that can {@code import torch} (a
- * pyenv {@code python3} often shadows Debian's, which is where {@code python3-torch} installs). When none
- * can, the peer is recorded as skipped with the reasons; when the script runs and fails, as failed
- * with the end of its stderr. The subprocess gets {@code OMP_NUM_THREADS}, {@code MKL_NUM_THREADS}
- * and {@code OPENBLAS_NUM_THREADS} equal to the peer's thread count, and {@code --threads} for
- * {@code torch.set_num_threads}.
+ * <p>When no interpreter can run a peer it is recorded as skipped with the reasons; when the script runs
+ * and fails, as failed with the end of its stderr. The subprocess gets {@code OMP_NUM_THREADS},
+ * {@code MKL_NUM_THREADS} and {@code OPENBLAS_NUM_THREADS} equal to the peer's thread count and the spec's
+ * own environment on top.
  */
 public final class PythonPeer {
 
-    static final String SCRIPT_RESOURCE = "dev/embedtune/bench/python/bert_peer.py";
+    static final String RESOURCE_DIR = "dev/embedtune/bench/python/";
+    static final String SCRIPT_RESOURCE = RESOURCE_DIR + "bert_peer.py";
+    static final String ST_SCRIPT = "st_peer.py";
+    static final String PLAIN_SCRIPT = "bert_peer.py";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long PROBE_SECONDS = 60;
 
     /**
-     * One run of the script.
+     * One run of a peer script.
      *
-     * @param id         the peer entry's id, e.g. "pytorch_inference"
-     * @param mode       the script's --mode: "inference" or "train-step"
-     * @param model      the script's --model: "minilm" or "bge-base"
-     * @param batch      texts (inference) or anchor/positive pairs (train-step)
-     * @param tokens     tokens per text
-     * @param threads    torch threads
-     * @param warmup     warm-up iterations
-     * @param iterations measured iterations
-     * @param comparesTo the JMH benchmarks it stands beside (see {@link PeerResult#comparesTo})
+     * @param id          the peer entry's id, e.g. "st_train_step_eval"
+     * @param script      {@value #ST_SCRIPT} or {@value #PLAIN_SCRIPT}
+     * @param arguments   the script's arguments; {@code {name}} placeholders are filled in at run time
+     *                    (input files the suite writes, see {@link SuiteRunner})
+     * @param params      what is compared (mode, model, shape, threads, warm-up, iterations), as strings;
+     *                    part of the comparison row's key
+     * @param threads     torch / ONNX Runtime threads
+     * @param iterations  measured iterations the script must report
+     * @param environment extra environment variables (the peer's configuration)
+     * @param comparesTo  the JMH benchmarks it stands beside (see {@link PeerResult#comparesTo})
      */
-    public record Spec(String id, String mode, String model, int batch, int tokens, int threads, int warmup,
-            int iterations, List<String> comparesTo) {
+    public record Spec(String id, String script, List<String> arguments, Map<String, String> params, int threads,
+            int iterations, Map<String, String> environment, List<String> comparesTo) {
 
         public Spec {
-            if (!mode.equals("inference") && !mode.equals("train-step")) {
-                throw new IllegalArgumentException("peer mode must be inference or train-step, got " + mode);
+            if (!script.equals(ST_SCRIPT) && !script.equals(PLAIN_SCRIPT)) {
+                throw new IllegalArgumentException("peer " + id + ": script must be " + ST_SCRIPT + " or " + PLAIN_SCRIPT
+                        + ", got " + script);
             }
-            if (batch < 1 || tokens < 1 || threads < 1 || warmup < 0 || iterations < 1) {
-                throw new IllegalArgumentException("peer " + id + ": batch, tokens, threads and iterations must be"
-                        + " at least 1 and warmup at least 0, got " + batch + ", " + tokens + ", " + threads
-                        + ", " + iterations + ", " + warmup);
+            if (threads < 1 || iterations < 1) {
+                throw new IllegalArgumentException("peer " + id + ": threads and iterations must be at least 1, got "
+                        + threads + ", " + iterations);
             }
+            arguments = List.copyOf(arguments);
+            params = java.util.Collections.unmodifiableMap(new TreeMap<>(params));
+            environment = Map.copyOf(environment);
             comparesTo = List.copyOf(comparesTo);
         }
 
-        Map<String, String> params() {
+        /** The plain-torch BERT of {@code bert_peer.py} (the fallback peer). */
+        public static Spec plainTorch(String id, String mode, String model, int batch, int tokens, int threads, int warmup,
+                int iterations, List<String> comparesTo) {
+            if (!mode.equals("inference") && !mode.equals("train-step")) {
+                throw new IllegalArgumentException("peer mode must be inference or train-step, got " + mode);
+            }
+            if (batch < 1 || tokens < 1 || warmup < 0) {
+                throw new IllegalArgumentException("peer " + id + ": batch and tokens must be at least 1 and warmup at"
+                        + " least 0, got " + batch + ", " + tokens + ", " + warmup);
+            }
             Map<String, String> p = new LinkedHashMap<>();
             p.put("mode", mode);
             p.put("model", model);
@@ -69,7 +88,26 @@ public final class PythonPeer {
             p.put("threads", String.valueOf(threads));
             p.put("warmup", String.valueOf(warmup));
             p.put("iterations", String.valueOf(iterations));
-            return p;
+            List<String> args = List.of("--mode", mode, "--model", model, "--batch", String.valueOf(batch),
+                    "--tokens", String.valueOf(tokens), "--threads", String.valueOf(threads),
+                    "--warmup", String.valueOf(warmup), "--iterations", String.valueOf(iterations));
+            return new Spec(id, PLAIN_SCRIPT, args, p, threads, iterations, Map.of(), comparesTo);
+        }
+
+        /** The same run with {@code extra} added to its environment. */
+        Spec withEnvironment(Map<String, String> extra) {
+            Map<String, String> env = new java.util.HashMap<>(environment);
+            env.putAll(extra);
+            Map<String, String> p = new LinkedHashMap<>(params);
+            p.put("env", new TreeMap<>(env).entrySet().stream().map(e -> e.getKey() + "=" + java.nio.file.Path.of(e.getValue())
+                    .getFileName()).reduce((a, b) -> a + " " + b).orElse(""));
+            return new Spec(id, script, arguments, p, threads, iterations, env, comparesTo);
+        }
+
+        /** The script's mode argument (for the result's note). */
+        String mode() {
+            int i = arguments.indexOf("--mode");
+            return i >= 0 && i + 1 < arguments.size() ? arguments.get(i + 1) : "?";
         }
     }
 
@@ -83,16 +121,17 @@ public final class PythonPeer {
     /**
      * The first candidate interpreter that imports torch, or none with every candidate's failure. An
      * interpreter named by {@code -Dembedtune.python} or {@code $EMBEDTUNE_PYTHON} is the only one tried.
+     * This is the fallback peer's interpreter (Debian's python3-torch).
      */
     static Interpreter findPython() {
         String prop = System.getProperty("embedtune.python");
         String env = System.getenv("EMBEDTUNE_PYTHON");
         List<String> candidates = prop != null && !prop.isBlank() ? List.of(prop)
                 : env != null && !env.isBlank() ? List.of(env)
-                : List.of("python3", "/usr/bin/python3");
+                : List.of("/usr/bin/python3", "python3");
         List<String> reasons = new ArrayList<>();
         for (String c : candidates) {
-            String why = probe(c);
+            String why = probe(c, "import torch");
             if (why == null) {
                 return new Interpreter(c, null);
             }
@@ -102,14 +141,14 @@ public final class PythonPeer {
                 + "); hint: apt-get install python3-torch libopenblas0-pthread, or set EMBEDTUNE_PYTHON");
     }
 
-    /** Null when {@code python -c "import torch"} succeeds, else what went wrong. */
-    private static String probe(String python) {
+    /** Null when {@code python -c code} succeeds, else what went wrong. */
+    static String probe(String python, String code) {
         try {
-            Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(python, "-c", code).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (!p.waitFor(PROBE_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return "import torch took over " + PROBE_SECONDS + " s";
+                return "'" + code + "' took over " + PROBE_SECONDS + " s";
             }
             if (p.exitValue() == 0) {
                 return null;
@@ -124,12 +163,21 @@ public final class PythonPeer {
         }
     }
 
-    /** Runs {@code spec}, or records why it could not; prints one line about it on stdout. */
+    /** {@link #run(Spec, Interpreter, long, UnaryOperator)} without placeholders. */
     public static PeerResult run(Spec spec, Interpreter python, long timeoutSeconds) {
+        return run(spec, python, timeoutSeconds, UnaryOperator.identity());
+    }
+
+    /**
+     * Runs {@code spec}, or records why it could not; prints one line about it on stdout.
+     *
+     * @param placeholders fills the {@code {name}} placeholders of the spec's arguments
+     */
+    public static PeerResult run(Spec spec, Interpreter python, long timeoutSeconds, UnaryOperator<String> placeholders) {
         PeerResult r = python.command() == null
                 ? PeerResult.notMeasured(spec.id(), spec.comparesTo(), PeerResult.Status.SKIPPED,
                         python.skipReason(), spec.params())
-                : runScript(spec, python.command(), timeoutSeconds);
+                : runScript(spec, python.command(), timeoutSeconds, placeholders);
         System.out.println("peer " + spec.id() + ": " + r.status().label()
                 + (r.status() == PeerResult.Status.MEASURED
                         ? String.format(" %.4g %s/s (median %.4g s over %d iterations)", r.itemsPerSecond(),
@@ -138,28 +186,38 @@ public final class PythonPeer {
         return r;
     }
 
-    private static PeerResult runScript(Spec spec, String python, long timeoutSeconds) {
+    /** Copies a script shipped in the jar into {@code dir}. */
+    static Path copyResource(String name, Path dir) throws IOException {
+        Path target = dir.resolve(name);
+        try (InputStream in = PythonPeer.class.getClassLoader().getResourceAsStream(RESOURCE_DIR + name)) {
+            if (in == null) {
+                throw new IOException("classpath resource " + RESOURCE_DIR + name + " missing: is bench built?");
+            }
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return target;
+    }
+
+    private static PeerResult runScript(Spec spec, String python, long timeoutSeconds, UnaryOperator<String> placeholders) {
         Path dir = null;
         try {
-            dir = Files.createTempDirectory("bert-peer");
-            Path script = dir.resolve("bert_peer.py");
-            try (InputStream in = PythonPeer.class.getClassLoader().getResourceAsStream(SCRIPT_RESOURCE)) {
-                if (in == null) {
-                    throw new IOException("classpath resource " + SCRIPT_RESOURCE + " missing: is bench built?");
-                }
-                Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+            dir = Files.createTempDirectory("python-peer");
+            Path script = copyResource(spec.script(), dir);
+            List<String> command = new ArrayList<>(List.of(python, script.toString()));
+            for (String a : spec.arguments()) {
+                command.add(placeholders.apply(a));
             }
-            List<String> command = List.of(python, script.toString(), "--mode", spec.mode(), "--model", spec.model(),
-                    "--batch", String.valueOf(spec.batch()), "--tokens", String.valueOf(spec.tokens()),
-                    "--threads", String.valueOf(spec.threads()), "--warmup", String.valueOf(spec.warmup()),
-                    "--iterations", String.valueOf(spec.iterations()));
             Path stdout = dir.resolve("stdout"), stderr = dir.resolve("stderr");
             ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
             String n = String.valueOf(spec.threads());
             pb.environment().put("OMP_NUM_THREADS", n);
             pb.environment().put("MKL_NUM_THREADS", n);
             pb.environment().put("OPENBLAS_NUM_THREADS", n);
-            pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+            pb.environment().put("HF_HUB_OFFLINE", "1");
+            // The suite's own JVM settings are ND4J's; a peer starts from none but its own.
+            pb.environment().remove("OMP_WAIT_POLICY");
+            pb.environment().remove("OPENBLAS_CORETYPE");
+            pb.environment().putAll(spec.environment());
             Process p = pb.start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
@@ -210,15 +268,27 @@ public final class PythonPeer {
         j.path("blas").forEach(b -> blas.add(b.asText()));
         runtime.put("blas", String.join(", ", blas));
         runtime.put("weights", j.path("weights").asText());
-        String note = "PyTorch " + j.path("torch").asText() + ", plain-torch BERT (" + spec.model() + " shapes, random "
-                + "weights), " + ("inference".equals(spec.mode()) ? "forward under no_grad with a padding mask"
-                : "LoRA r=16 alpha=32 on every linear, MNRL loss, backward, AdamW step");
+        j.path("runtime").fields().forEachRemaining(e -> runtime.put(e.getKey(), e.getValue().asText()));
+        runtime.put("python", python + " " + j.path("python").asText());
+        Map<String, Double> figures = new LinkedHashMap<>();
+        j.path("figures").fields().forEachRemaining(e -> figures.put(e.getKey(),
+                e.getValue().isNumber() ? e.getValue().asDouble() : Double.NaN));
+        String note = spec.script().equals(PLAIN_SCRIPT)
+                ? "fallback peer: PyTorch " + j.path("torch").asText() + ", plain-torch BERT (" + spec.params().get("model")
+                        + " shapes, random weights), " + ("inference".equals(spec.mode())
+                                ? "forward under no_grad with a padding mask"
+                                : "LoRA r=16 alpha=32 on every linear, MNRL loss, backward, AdamW step")
+                : j.path("note").asText();
         return new PeerResult(spec.id(), spec.comparesTo(), PeerResult.Status.MEASURED, note, spec.params(), times,
-                median, j.path("item").asText(), perSecond, j.path("peak_rss_mb").asDouble(Double.NaN), runtime);
+                median, j.path("item").asText(), perSecond, j.path("peak_rss_mb").asDouble(Double.NaN), runtime, figures);
     }
 
-    private static PeerResult failed(Spec spec, String why) {
+    static PeerResult failed(Spec spec, String why) {
         return PeerResult.notMeasured(spec.id(), spec.comparesTo(), PeerResult.Status.FAILED, why, spec.params());
+    }
+
+    static PeerResult skipped(Spec spec, String why) {
+        return PeerResult.notMeasured(spec.id(), spec.comparesTo(), PeerResult.Status.SKIPPED, why, spec.params());
     }
 
     private static String tail(String s, int chars) {
@@ -226,15 +296,14 @@ public final class PythonPeer {
         return s.length() <= chars ? s : "…" + s.substring(s.length() - chars);
     }
 
-    private static void deleteQuietly(Path dir) {
+    static void deleteQuietly(Path dir) {
         if (dir == null) {
             return;
         }
-        try (var files = Files.list(dir)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
+        try (var files = Files.walk(dir)) {
+            for (Path f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
                 Files.deleteIfExists(f);
             }
-            Files.deleteIfExists(dir);
         } catch (IOException e) {
             // a temporary directory left behind is harmless
         }

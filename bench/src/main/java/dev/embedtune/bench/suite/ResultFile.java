@@ -80,6 +80,9 @@ public record ResultFile(String mode, Map<String, Object> machine, List<Benchmar
             row.put("itemsPerSecond", finite(p.itemsPerSecond()));
             row.put("peakRssMb", finite(p.peakRssMb()));
             row.put("runtime", new java.util.TreeMap<>(p.runtime()));
+            Map<String, Object> figures = new java.util.TreeMap<>();
+            p.figures().forEach((k, v) -> figures.put(k, finite(v)));
+            row.put("figures", figures);
             peerRows.add(row);
         }
         root.put("peers", peerRows);
@@ -137,7 +140,8 @@ public record ResultFile(String mode, Map<String, Object> machine, List<Benchmar
             }
             peers.add(new PeerResult(text(file, p, "id", where), comparesTo, status, p.path("note").asText(""),
                     strings(p.path("params")), seconds, number(p, "medianSeconds"), p.path("item").asText(""),
-                    number(p, "itemsPerSecond"), number(p, "peakRssMb"), strings(p.path("runtime"))));
+                    number(p, "itemsPerSecond"), number(p, "peakRssMb"), strings(p.path("runtime")),
+                    numbers(p.path("figures"))));
         }
         return new ResultFile(root.path("mode").asText("unknown"), machine, benchmarks, peers);
     }

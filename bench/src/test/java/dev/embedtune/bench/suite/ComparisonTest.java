@@ -82,13 +82,13 @@ class ComparisonTest {
     @Test
     void peersRoundTripAndMeasuredOnesBecomeComparisonRows() throws IOException {
         Map<String, String> params = Map.of("mode", "inference", "batch", "32", "tokens", "128");
-        PeerResult measured = new PeerResult("pytorch_inference", List.of("dev.embedtune.bench.EmbeddingBenchmark.oursBatch32"),
+        PeerResult measured = new PeerResult("pytorch_inference", List.of("dev.embedtune.bench.EmbeddingBenchmark.embedderBatch32"),
                 PeerResult.Status.MEASURED, "PyTorch", params, List.of(0.5, 0.25, 0.75), 0.5, "text", 64.0, 350.0,
                 Map.of("torch", "1.13.0a0"));
         PeerResult skipped = PeerResult.notMeasured("pytorch_train_step", List.of("training_step_lora_fp32"),
                 PeerResult.Status.SKIPPED, "no python3 with torch", Map.of("mode", "train-step"));
         Path file = dir.resolve("peers.json");
-        new ResultFile("quick", machine(2), List.of(result("dev.embedtune.bench.EmbeddingBenchmark.oursBatch32", 1000)),
+        new ResultFile("quick", machine(2), List.of(result("dev.embedtune.bench.EmbeddingBenchmark.embedderBatch32", 1000)),
                 List.of(measured, skipped)).write(file);
         String json = Files.readString(file);
         assertTrue(json.contains("\"status\" : \"skipped\"") && json.contains("\"note\" : \"no python3 with torch\""), json);
@@ -103,7 +103,7 @@ class ComparisonTest {
 
     @Test
     void thePeersScriptLineIsParsedAndABrokenOneIsAFailureNamingWhy() {
-        PythonPeer.Spec spec = new PythonPeer.Spec("pytorch_inference", "inference", "minilm", 32, 128, 2, 1, 2,
+        PythonPeer.Spec spec = PythonPeer.Spec.plainTorch("pytorch_inference", "inference", "minilm", 32, 128, 2, 1, 2,
                 SuiteRunner.INFERENCE_BENCHMARKS);
         String line = "{\"format\": \"embedtune-peer/1\", \"python\": \"3.11.2\", \"torch\": \"1.13.0a0\","
                 + " \"threads\": 2, \"blas\": [\"/usr/lib/libopenblas.so\"], \"weights\": \"random\","
@@ -118,14 +118,41 @@ class ComparisonTest {
         assertEquals(PeerResult.Status.FAILED, broken.status());
         assertTrue(broken.note().contains("1 iterations (expected 2)"), broken.note());
         assertEquals(PeerResult.Status.FAILED, PythonPeer.parse(spec, "Traceback", "python3").status());
+        assertTrue(r.note().startsWith("fallback peer: PyTorch 1.13.0a0"), r.note());
+    }
+
+    @Test
+    void theRealPeersRuntimeAndFiguresAreKeptAndRoundTrip() throws IOException {
+        PythonPeer.Spec spec = SuiteRunner.peerSpecs(SuiteRunner.Mode.FULL, 2).stream()
+                .filter(s -> s.id().equals("st_train_step_eval")).findFirst().orElseThrow();
+        // As st_peer.py prints it (abridged): versions and settings under runtime, further figures under figures.
+        String line = "{\"format\": \"embedtune-peer/1\", \"note\": \"manual loop\", \"python\": \"3.11.7\","
+                + " \"torch\": \"2.13.0+cpu\", \"threads\": 2, \"blas\": [\"libgomp.so.1\"], \"weights\": \"/m\","
+                + " \"runtime\": {\"sentence-transformers\": \"6.0.1\", \"mkl\": \"2024.2\", \"env\": \"OMP_NUM_THREADS=2\"},"
+                + " \"iteration_seconds\": [4.0, 3.0, 5.0, 4.5, 3.5], \"median_seconds\": 4.0, \"item\": \"step\","
+                + " \"items_per_second\": 0.25, \"figures\": {\"real_tokens_per_second\": 2048.0}, \"peak_rss_mb\": 900.0}";
+        PeerResult r = PythonPeer.parse(spec, line, "/venv/bin/python");
+        assertEquals(PeerResult.Status.MEASURED, r.status(), r.note());
+        assertEquals("6.0.1", r.runtime().get("sentence-transformers"));
+        assertEquals("2.13.0+cpu", r.runtime().get("torch"));
+        assertEquals("/venv/bin/python 3.11.7", r.runtime().get("python"));
+        assertEquals(2048.0, r.figures().get("real_tokens_per_second"), 0);
+        assertEquals("manual loop", r.note());
+        Path file = dir.resolve("st.json");
+        new ResultFile("full", machine(2), List.of(), List.of(r)).write(file);
+        assertEquals(r, ResultFile.read(file).peers().get(0));
     }
 
     @Test
     void peersRunWhenNoPatternOrAPatternNamesThemOrTheirBenchmarks() {
         List<PythonPeer.Spec> specs = SuiteRunner.peerSpecs(SuiteRunner.Mode.FULL, 2);
-        PythonPeer.Spec inference = specs.get(0), train = specs.get(1);
-        assertEquals(128, inference.tokens());
-        assertEquals(32, train.batch());
+        PythonPeer.Spec inference = specs.stream().filter(s -> s.id().equals("st_encode_batch32")).findFirst().orElseThrow();
+        PythonPeer.Spec train = specs.stream().filter(s -> s.id().equals("st_train_step_eval")).findFirst().orElseThrow();
+        assertEquals("128", inference.params().get("tokens"));
+        assertEquals("32", train.params().get("batch"));
+        // Every peer of the full run takes its shape from the benchmarks it stands beside, and names them.
+        specs.forEach(s -> assertFalse(s.comparesTo().isEmpty(), s.id()));
+        assertEquals(2, specs.stream().filter(s -> s.id().equals("st_encode_jargon")).count());
         assertTrue(SuiteRunner.selected(train, List.of()));
         assertTrue(SuiteRunner.selected(inference, List.of("EmbeddingBenchmark")));
         assertFalse(SuiteRunner.selected(train, List.of("EmbeddingBenchmark")));

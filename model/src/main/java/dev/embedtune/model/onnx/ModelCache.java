@@ -7,6 +7,8 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where imported built-in models live: {@code <home>/models/<name>}, with home the system property
@@ -17,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 public final class ModelCache {
     /** Written last into an imported directory: a directory without it is an interrupted import. */
     static final String COMPLETE_MARKER = ".embedtune-imported";
+    private static final Logger LOG = LoggerFactory.getLogger(ModelCache.class);
 
     private ModelCache() {
     }
@@ -86,8 +89,7 @@ public final class ModelCache {
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockFile.lock()) {
             if (!Files.isRegularFile(dir.resolve(COMPLETE_MARKER))) {   // another process may have finished meanwhile
-                System.err.println("embedtune: importing " + BuiltinModel.PREFIX + model.id() + " (" + model.origin()
-                        + ") into " + dir);
+                LOG.info("importing {}{} ({}) into {}", BuiltinModel.PREFIX, model.id(), model.origin(), dir);
                 BertImport.builtin(model, dir);
                 Files.writeString(dir.resolve(COMPLETE_MARKER), model.origin() + "\n");
             }

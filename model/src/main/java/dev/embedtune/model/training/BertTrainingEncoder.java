@@ -1,5 +1,6 @@
 package dev.embedtune.model.training;
 
+import dev.embedtune.autodiff.Arena;
 import dev.embedtune.autodiff.BertLayer;
 import dev.embedtune.autodiff.TokenLayout;
 import dev.embedtune.autodiff.DropoutRates;
@@ -112,7 +113,7 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
         }
 
         @Override
-        void takeArrays(long n) {
+        void takeArrays(Arena arena, long n) {
             long h = config.hiddenSize();
             embeddings = arena.take(n, h);
             rows = arena.take(n, h);
@@ -159,6 +160,12 @@ public final class BertTrainingEncoder extends ParameterizedEncoder {
     @Override
     public Pass forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
         return forward(inputIds, attentionMask, tokenTypeIds, reuse, null);
+    }
+
+    @Override
+    public long passBytes(int batch, int paddedLength, long realTokens, boolean training) {
+        return new Pass(config, type, parameters.rank(), !training, checkpointing() && training, rates,
+                embeddingNorm.trainable()).bytesFor(batch, paddedLength, realTokens, config.hiddenSize());
     }
 
     /** The dropout this encoder applies in a train-mode forward. */

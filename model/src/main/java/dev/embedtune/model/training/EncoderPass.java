@@ -50,21 +50,22 @@ abstract class EncoderPass implements TrainingEncoder.Pass {
     /** Takes every array of a pass over {@code layout} from the arena, growing it if needed. */
     final void bind(TokenLayout layout, long hiddenSize) {
         this.layout = layout;
-        while (true) {
-            try {
-                arena.reset();
-                keyMask = arena.take(layout.batch(), layout.paddedLength());
-                hidden = arena.take((long) layout.batch() * layout.paddedLength(), hiddenSize);
-                takeArrays(layout.rows());
-                return;
-            } catch (Arena.Full e) {
-                arena.grow(e.needed());
-            }
-        }
+        arena.fit(from -> takeAll(from, layout.batch(), layout.paddedLength(), layout.rows(), hiddenSize));
     }
 
-    /** Takes the pass's own arrays for N = {@code rows} tokens (every one from {@link #arena}). */
-    abstract void takeArrays(long rows);
+    private void takeAll(Arena from, long batch, long paddedLength, long rows, long hiddenSize) {
+        keyMask = from.take(batch, paddedLength);
+        hidden = from.take(batch * paddedLength, hiddenSize);
+        takeArrays(from, rows);
+    }
+
+    /** The activation bytes of this kind of pass over {@code batch} sequences of {@code paddedLength}, {@code rows} real tokens. */
+    final long bytesFor(long batch, long paddedLength, long rows, long hiddenSize) {
+        return Arena.measure(arena.dataType(), counter -> takeAll(counter, batch, paddedLength, rows, hiddenSize));
+    }
+
+    /** Takes the pass's own arrays for N = {@code rows} tokens, every one from {@code from}. */
+    abstract void takeArrays(Arena from, long rows);
 
     /** Fills the key mask [B, T] from the batch's attention mask. */
     final void setKeyMask(int[][] attentionMask) {

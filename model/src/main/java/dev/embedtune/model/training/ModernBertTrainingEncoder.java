@@ -1,5 +1,6 @@
 package dev.embedtune.model.training;
 
+import dev.embedtune.autodiff.Arena;
 import dev.embedtune.autodiff.BertLayer;
 import dev.embedtune.autodiff.TokenLayout;
 import dev.embedtune.autodiff.kernels.AttentionSettings;
@@ -115,7 +116,7 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
         }
 
         @Override
-        void takeArrays(long n) {
+        void takeArrays(Arena arena, long n) {
             long h = config.hiddenSize();
             embeddings = arena.take(n, h);
             xHatE = arena.take(n, h);
@@ -178,6 +179,12 @@ public final class ModernBertTrainingEncoder extends ParameterizedEncoder {
     @Override
     public Pass forwardInference(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds, TrainingEncoder.Pass reuse) {
         return forward(inputIds, attentionMask, reuse, true, null);
+    }
+
+    @Override
+    public long passBytes(int batch, int paddedLength, long realTokens, boolean training) {
+        return new Pass(config, type, parameters.rank(), !training, checkpointing() && training, rates)
+                .bytesFor(batch, paddedLength, realTokens, config.hiddenSize());
     }
 
     /** The dropout this encoder applies in a train-mode forward. */

@@ -102,6 +102,14 @@ public interface TrainingEncoder {
 
     boolean checkpointing();
 
+    /**
+     * The activation memory, in bytes, of one pass over {@code batch} sequences padded to
+     * {@code paddedLength} with {@code realTokens} real tokens in all: a training pass (kept for its
+     * backward, under the current checkpointing setting) or a forward-only one. Measured on the pass's
+     * own layout without allocating it.
+     */
+    long passBytes(int batch, int paddedLength, long realTokens, boolean training);
+
     ModelConfig modelConfig();
 
     DataType dataType();

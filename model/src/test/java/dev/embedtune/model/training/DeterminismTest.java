@@ -85,6 +85,51 @@ class DeterminismTest {
         return all;
     }
 
+    /**
+     * A pass re-used from a batch of another size and content gives the bits a fresh pass gives:
+     * nothing of the earlier batch (its activations, left in the re-taken memory) reaches the result.
+     */
+    @Test
+    void aReusedPassGivesWhatAFreshPassGives() {
+        for (String architecture : List.of("bert", "modernbert")) {
+            ModelConfig config = architecture.equals("bert") ? BERT : TinyModernBert.CONFIG;
+            Map<String, INDArray> weights = config instanceof BertConfig b ? TinyBert.weights(b, 3)
+                    : TinyModernBert.weights(TinyModernBert.CONFIG, 3);
+            LoraModel lora = config instanceof BertConfig b ? TinyBert.lora(b, 4, 5) : TinyModernBert.lora(TinyModernBert.CONFIG, 4, 5);
+            int[][][] a = config instanceof BertConfig ? TinyBert.batch(new int[] {20, 7, 13}, 20, 1)
+                    : TinyModernBert.batch(new int[] {20, 7, 13}, 20, 1);
+            int[][][] big = config instanceof BertConfig ? TinyBert.batch(new int[] {31, 31, 30, 29}, 31, 2)
+                    : TinyModernBert.batch(new int[] {31, 31, 30, 29}, 31, 2);
+            Nd4j.getRandom().setSeed(9);
+            INDArray dHidden = Nd4j.randn(DataType.FLOAT, 3 * 20, config.hiddenSize());
+            INDArray dBig = Nd4j.randn(DataType.FLOAT, 4 * 31, config.hiddenSize()).muli(100);
+            float[][] results = new float[2][];
+            for (int reused = 0; reused < 2; reused++) {
+                TrainingEncoder encoder = TrainingEncoder.create(config, weights, lora, BaseQuantization.parse("nf4"),
+                        DataType.FLOAT, true);
+                TrainingEncoder.Pass pass = null;
+                if (reused == 1) {
+                    pass = encoder.forward(big[0], big[1], big.length > 2 ? big[2] : null, null,
+                            TrainingEncoder.rowSeeds(77, 0, 4));
+                    encoder.backward(pass, dBig);
+                    encoder.zeroGradients();
+                }
+                pass = encoder.forward(a[0], a[1], a.length > 2 ? a[2] : null, pass, TrainingEncoder.rowSeeds(5, 0, 3));
+                encoder.backward(pass, dHidden);
+                List<float[]> out = new ArrayList<>();
+                out.add(pass.hidden().dup().data().asFloat());
+                encoder.gradients().values().forEach(g -> out.add(g.dup().data().asFloat()));
+                int n = out.stream().mapToInt(f -> f.length).sum(), at = 0;
+                results[reused] = new float[n];
+                for (float[] f : out) {
+                    System.arraycopy(f, 0, results[reused], at, f.length);
+                    at += f.length;
+                }
+            }
+            assertArrayEquals(results[0], results[1], architecture + ": fresh pass against a re-used one");
+        }
+    }
+
     @Test
     void twoRunsInOneJvmGiveTheSameBits() {
         for (String architecture : List.of("bert", "modernbert")) {

@@ -192,19 +192,51 @@ public final class InformationRetrievalEvaluator implements Evaluator<Informatio
             throw new IllegalStateException("query embeddings have dimension " + q[0].length
                     + " but corpus embeddings " + c[0].length);
         }
-        int[] counts = relevantCounts.stream().mapToInt(Integer::intValue).toArray();
-        Map<SimilarityFunction, RetrievalMetrics> byFunction = new LinkedHashMap<>();
+        Map<SimilarityFunction, List<int[]>> rankings = new LinkedHashMap<>();
         for (SimilarityFunction f : options.functions()) {
             float[][] qf = q, cf = c;
             if (f == SimilarityFunction.COSINE) {
                 qf = normalizeRows(q);
                 cf = normalizeRows(c);
             }
-            List<int[]> rankings = rank(qf, cf, options.cutoffs().maxK());
-            byFunction.put(f, RetrievalMetrics.compute(rankings, relevant, counts, options.cutoffs()));
+            rankings.put(f, rank(qf, cf, options.cutoffs().maxK()));
+        }
+        return resultOf(rankings);
+    }
+
+    /**
+     * The metrics of rankings made elsewhere (e.g. by a distributed ranker merging per-shard {@link TopK}s):
+     * for each of {@link Options#functions}, the ranked corpus indices of every evaluated query
+     * ({@link #queryTexts()} order), best first, at least {@code cutoffs().maxK()} of them when the corpus
+     * is that large.
+     */
+    public Result resultOf(Map<SimilarityFunction, List<int[]>> rankings) {
+        int[] counts = relevantCounts.stream().mapToInt(Integer::intValue).toArray();
+        Map<SimilarityFunction, RetrievalMetrics> byFunction = new LinkedHashMap<>();
+        for (SimilarityFunction f : options.functions()) {
+            List<int[]> r = rankings.get(f);
+            if (r == null || r.size() != queryIds.size()) {
+                throw new IllegalArgumentException("rankings for " + f.key() + ": expected one per evaluated query ("
+                        + queryIds.size() + "), got " + (r == null ? "none" : r.size()));
+            }
+            byFunction.put(f, RetrievalMetrics.compute(r, relevant, counts, options.cutoffs()));
         }
         return new Result(options.name(), byFunction, options.main(), options.cutoffs().maxNdcgK(),
                 queryIds.size(), corpusTexts.size());
+    }
+
+    /** The texts of the evaluated queries (those with a relevant document), in evaluation order. */
+    public List<String> queryTexts() {
+        return java.util.Collections.unmodifiableList(queryTexts);
+    }
+
+    /** The corpus texts; a ranking's indices point into this list. */
+    public List<String> corpusTexts() {
+        return java.util.Collections.unmodifiableList(corpusTexts);
+    }
+
+    public Options options() {
+        return options;
     }
 
     private static float[][] normalizeRows(float[][] rows) {
@@ -222,11 +254,33 @@ public final class InformationRetrievalEvaluator implements Evaluator<Informatio
      * Memory: one [queryBlock × corpusBlock] score block plus Q heaps of k entries.
      */
     List<int[]> rank(float[][] queries, float[][] corpus, int k) {
+        int[] indices = new int[corpus.length];
+        for (int i = 0; i < indices.length; i++) {
+            indices[i] = i;
+        }
+        TopK[] heaps = topK(queries, corpus, indices, k, options);
+        List<int[]> out = new ArrayList<>(heaps.length);
+        for (TopK h : heaps) {
+            out.add(h.ranked());
+        }
+        return out;
+    }
+
+    /**
+     * The best {@code k} of {@code corpus} for every query by dot product, block by block as
+     * {@link #evaluate} ranks: the rows are a slice of a larger corpus (a shard), {@code corpusIndices}
+     * their indices there, increasing. Heaps of shards merged in index order ({@link TopK#offer}) give
+     * the whole corpus's ranking.
+     */
+    public static TopK[] topK(float[][] queries, float[][] corpus, int[] corpusIndices, int k, Options options) {
         ScoreKernel kernel = options.kernel().kernel();
-        int keep = Math.min(k, corpus.length);
+        int keep = Math.max(1, Math.min(k, corpus.length));
         TopK[] heaps = new TopK[queries.length];
         for (int i = 0; i < heaps.length; i++) {
             heaps[i] = new TopK(keep);
+        }
+        if (corpus.length == 0) {
+            return heaps;
         }
         int qb = options.queryBlock(), cb = options.corpusBlock();
         float[] block = new float[Math.min(qb, queries.length) * Math.min(cb, corpus.length)];
@@ -247,7 +301,7 @@ public final class InformationRetrievalEvaluator implements Evaluator<Informatio
                     for (int j = 0; j < cn; j++) {
                         float s = block[base + j];
                         if (s > threshold) {
-                            heap.offer(s, cs + j);
+                            heap.offer(s, corpusIndices[cs + j]);
                             threshold = heap.threshold();
                         }
                     }
@@ -262,10 +316,6 @@ public final class InformationRetrievalEvaluator implements Evaluator<Informatio
                 qBlock.array.close();
             }
         }
-        List<int[]> out = new ArrayList<>(heaps.length);
-        for (TopK h : heaps) {
-            out.add(h.ranked());
-        }
-        return out;
+        return heaps;
     }
 }

@@ -10,28 +10,28 @@ package dev.embedtune.train.eval;
  * leaves the order within ties to {@code torch.topk} and its heap; this is the deterministic rule
  * used here.)
  */
-final class TopK {
+public final class TopK {
 
     private final float[] scores;
     private final int[] indices;
     private int size;
 
-    TopK(int k) {
+    public TopK(int k) {
         scores = new float[k];
         indices = new int[k];
     }
 
     /** The score a new candidate must beat once the heap is full. */
-    float threshold() {
+    public float threshold() {
         return size < scores.length ? Float.NEGATIVE_INFINITY : scores[0];
     }
 
-    boolean isFull() {
+    public boolean isFull() {
         return size == scores.length;
     }
 
     /** Offers a hit; indices must increase from call to call. NaN scores are never kept. */
-    void offer(float score, int index) {
+    public void offer(float score, int index) {
         if (Float.isNaN(score)) {
             return;
         }
@@ -89,17 +89,32 @@ final class TopK {
     }
 
     /** The kept corpus indices, best first. */
-    int[] ranked() {
+    public int[] ranked() {
+        Integer[] order = order();
+        int[] out = new int[size];
+        for (int i = 0; i < size; i++) {
+            out[i] = indices[order[i]];
+        }
+        return out;
+    }
+
+    /** The scores of {@link #ranked()}, in the same order. */
+    public float[] rankedScores() {
+        Integer[] order = order();
+        float[] out = new float[size];
+        for (int i = 0; i < size; i++) {
+            out[i] = scores[order[i]];
+        }
+        return out;
+    }
+
+    private Integer[] order() {
         Integer[] order = new Integer[size];
         for (int i = 0; i < size; i++) {
             order[i] = i;
         }
         java.util.Arrays.sort(order, (a, b) -> scores[a] != scores[b] ? Float.compare(scores[b], scores[a])
                 : Integer.compare(indices[a], indices[b]));
-        int[] out = new int[size];
-        for (int i = 0; i < size; i++) {
-            out[i] = indices[order[i]];
-        }
-        return out;
+        return order;
     }
 }

@@ -5,9 +5,11 @@ import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraMerge;
 import dev.embedtune.model.training.BaseQuantization;
 import dev.embedtune.train.data.Dataset;
+import dev.embedtune.train.data.Example;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.trainer.Checkpoints;
 import dev.embedtune.train.trainer.LoraTrainingModel;
+import dev.embedtune.train.trainer.MemoryPlan;
 import dev.embedtune.train.trainer.TrainResult;
 import dev.embedtune.train.trainer.Trainer;
 import dev.embedtune.train.trainer.TrainerListener;
@@ -70,6 +72,7 @@ public final class FineTuneJob {
     private final Path baseModel;
     private final TrainingArguments args;
     private final LoraTrainingModel model;
+    private MemoryPlan memoryPlan;
     private final EmbeddingLoss loss;
     private TrainResult result;
 
@@ -117,9 +120,40 @@ public final class FineTuneJob {
             throw new IllegalStateException("this job has already trained; prepare a new one");
         }
         requireFormat(spec.loss(), train);
+        planMemory(train);
         Trainer trainer = new Trainer(model, train, loss, args, evaluator, listener);
         result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
         return result;
+    }
+
+    /**
+     * Gradient checkpointing as configured, and under a max_memory budget the plan that fits it
+     * ({@link MemoryPlan}: checkpointing, then GradCache mini-batches), sized for the longest text of
+     * the data (at most max_length) in every row and column; refused here, before training, when
+     * nothing fits.
+     */
+    private void planMemory(Dataset train) {
+        model.trainingEncoder().setGradientCheckpointing(args.gradientCheckpointing());
+        if (args.maxMemory() == null || train.size() == 0) {
+            return;
+        }
+        int columns = 0, tokens = 1;
+        for (Example e : train.examples()) {
+            columns = Math.max(columns, e.texts().size());
+            for (String text : e.texts()) {
+                tokens = Math.max(tokens, model.tokenizer().encode(text).ids().length);
+            }
+        }
+        MemoryPlan plan = MemoryPlan.choose(model.trainingEncoder(), args.perDeviceTrainBatchSize(), tokens, columns,
+                MemoryPlan.parseBytes(args.maxMemory()), MemoryPlan.residentBytes() + MemoryPlan.MARGIN_BYTES);
+        model.setMemoryMiniBatch(plan.miniBatch());
+        memoryPlan = plan;
+        System.err.println(plan.summary());
+    }
+
+    /** The plan a max_memory budget chose, or null without a budget (or before {@link #train}). */
+    public MemoryPlan memoryPlan() {
+        return memoryPlan;
     }
 
     /**

@@ -41,6 +41,7 @@ public final class LoraTrainingModel implements TrainableModel {
     private final String baseModelName;
     private final List<TrainingEncoder.Pass> passes = new ArrayList<>();
     private TrainingEncoder.Pass miniBatchPass;   // GradCache: the one pass of a mini-batch
+    private int memoryMiniBatch;                  // GradCache mini-batch rows a memory budget asks for (0: none)
 
     private LoraTrainingModel(ModelDirectory model, Tokenizer tokenizer, TrainingEncoder encoder, String baseModelName) {
         this.model = model;
@@ -126,8 +127,9 @@ public final class LoraTrainingModel implements TrainableModel {
     /**
      * The dropout seed of column {@code c}'s rows [first, first + rows): every column (anchor,
      * positive, …) draws its own masks, and a row's masks do not depend on the rows batched with it.
+     * Public so that a distributed step (each worker embedding a slice of the rows) draws the same masks.
      */
-    private static long[] rowSeeds(long dropoutSeed, int column, int first, int rows) {
+    public static long[] rowSeeds(long dropoutSeed, int column, int first, int rows) {
         return TrainingEncoder.rowSeeds(dropoutSeed + 0x9E3779B97F4A7C15L * (column + 1), first, rows);
     }
 
@@ -140,6 +142,9 @@ public final class LoraTrainingModel implements TrainableModel {
     public double forwardBackwardEncoded(List<BatchEncoding> columns, INDArray labels, EmbeddingLoss loss,
             double lossScale, long dropoutSeed) {
         int miniBatch = loss.gradCacheMiniBatchSize();
+        if (memoryMiniBatch > 0) {
+            miniBatch = miniBatch > 0 ? Math.min(miniBatch, memoryMiniBatch) : memoryMiniBatch;
+        }
         if (miniBatch > 0) {
             return gradCacheStep(columns, labels, loss, lossScale, miniBatch, dropoutSeed);
         }
@@ -213,6 +218,19 @@ public final class LoraTrainingModel implements TrainableModel {
             }
         }
         return value.loss();
+    }
+
+    /**
+     * Embeds every step in GradCache mini-batches of at most {@code rows} (0: only when the loss asks
+     * for them): any loss computed from embeddings gives the same value and gradients this way (the
+     * loss and dL/dE on the full batch, then each mini-batch's forward again and its backward), with
+     * the activations of one mini-batch only. Set by a memory budget ({@link MemoryPlan}).
+     */
+    public void setMemoryMiniBatch(int rows) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("mini-batch rows must be >= 0, got " + rows);
+        }
+        memoryMiniBatch = rows;
     }
 
     /** Forward of rows [begin, end) of a tokenised column in the one reused mini-batch pass. */

@@ -48,6 +48,13 @@ import java.util.Objects;
  * @param batchSampler how examples are batched (default batch_sampler)
  * @param dropLast drop each epoch's last incomplete batch ({@code dataloader_drop_last}, default false)
  * @param disableTqdm no progress bar on stderr (default false)
+ * @param gradientCheckpointing keep each layer's input only and recompute the layer in the backward
+ *     ({@code gradient_checkpointing}, default false): the same gradients in less memory, for about one
+ *     more forward of compute
+ * @param maxMemory a memory budget for the whole process ({@code max_memory}, e.g. {@code "6g"},
+ *     {@code "1500m"}; null for none): the trainer turns on gradient checkpointing and, if needed,
+ *     GradCache mini-batches to stay under it, and refuses up front a run that cannot fit (see
+ *     {@link MemoryPlan}); an embedtune key, not Hugging Face's
  */
 public record TrainingArguments(
         Path outputDir,
@@ -74,7 +81,9 @@ public record TrainingArguments(
         long seed,
         BatchSamplerType batchSampler,
         boolean dropLast,
-        boolean disableTqdm) {
+        boolean disableTqdm,
+        boolean gradientCheckpointing,
+        String maxMemory) {
 
     /** Every key a file may hold, in the order {@link #toJson()} writes them. */
     public static final List<String> KEYS = List.of("output_dir", "num_train_epochs", "max_steps",
@@ -82,7 +91,7 @@ public record TrainingArguments(
             "warmup_steps", "lr_scheduler_type", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon",
             "max_grad_norm", "logging_steps", "eval_strategy", "eval_steps", "save_strategy", "save_steps",
             "save_total_limit", "load_best_model_at_end", "metric_for_best_model", "greater_is_better", "seed",
-            "batch_sampler", "dataloader_drop_last", "disable_tqdm");
+            "batch_sampler", "dataloader_drop_last", "disable_tqdm", "gradient_checkpointing", "max_memory");
 
     /** Validates every field; messages use the file keys. */
     public TrainingArguments {
@@ -96,6 +105,9 @@ public record TrainingArguments(
             throw new IllegalArgumentException("num_train_epochs must be positive when max_steps is -1, got " + numTrainEpochs);
         }
         positive("per_device_train_batch_size", perDeviceTrainBatchSize);
+        if (maxMemory != null) {
+            MemoryPlan.parseBytes(maxMemory);                   // validates "6g", "1500m", …
+        }
         positive("gradient_accumulation_steps", gradientAccumulationSteps);
         if (!(learningRate >= 0)) {
             throw new IllegalArgumentException("learning_rate must be >= 0, got " + learningRate);
@@ -214,6 +226,8 @@ public record TrainingArguments(
         if (f.has("batch_sampler")) b.batchSampler(f.parsed("batch_sampler", BatchSamplerType::parse));
         if (f.has("dataloader_drop_last")) b.dropLast(f.bool("dataloader_drop_last"));
         if (f.has("disable_tqdm")) b.disableTqdm(f.bool("disable_tqdm"));
+        if (f.has("gradient_checkpointing")) b.gradientCheckpointing(f.bool("gradient_checkpointing"));
+        if (f.has("max_memory")) b.maxMemory(f.text("max_memory"));
         // eval: HF's default strategy is "no"; eval_steps alone means "steps" (see the class comment)
         String evalStrategy = strategy(f, "eval_strategy");
         if (f.has("eval_steps")) {
@@ -268,6 +282,10 @@ public record TrainingArguments(
         o.put("batch_sampler", batchSampler.hfName());
         o.put("dataloader_drop_last", dropLast);
         o.put("disable_tqdm", disableTqdm);
+        o.put("gradient_checkpointing", gradientCheckpointing);
+        if (maxMemory != null) {
+            o.put("max_memory", maxMemory);
+        }
         return o;
     }
 
@@ -310,6 +328,8 @@ public record TrainingArguments(
         private BatchSamplerType batchSampler = BatchSamplerType.BATCH_SAMPLER;
         private boolean dropLast = false;
         private boolean disableTqdm = false;
+        private boolean gradientCheckpointing = false;
+        private String maxMemory;
 
         private Builder() {
         }
@@ -340,6 +360,8 @@ public record TrainingArguments(
             batchSampler = a.batchSampler;
             dropLast = a.dropLast;
             disableTqdm = a.disableTqdm;
+            gradientCheckpointing = a.gradientCheckpointing;
+            maxMemory = a.maxMemory;
         }
 
         public Builder outputDir(Path v) { outputDir = v; return this; }
@@ -367,12 +389,14 @@ public record TrainingArguments(
         public Builder batchSampler(BatchSamplerType v) { batchSampler = v; return this; }
         public Builder dropLast(boolean v) { dropLast = v; return this; }
         public Builder disableTqdm(boolean v) { disableTqdm = v; return this; }
+        public Builder gradientCheckpointing(boolean v) { gradientCheckpointing = v; return this; }
+        public Builder maxMemory(String v) { maxMemory = v; return this; }
 
         public TrainingArguments build() {
             return new TrainingArguments(outputDir, numTrainEpochs, maxSteps, perDeviceTrainBatchSize, gradientAccumulationSteps,
                     learningRate, warmupRatio, warmupSteps, lrSchedulerType, weightDecay, adamBeta1, adamBeta2, adamEpsilon,
                     maxGradNorm, loggingSteps, evalSteps, saveSteps, saveTotalLimit, loadBestModelAtEnd, metricForBestModel,
-                    greaterIsBetter, seed, batchSampler, dropLast, disableTqdm);
+                    greaterIsBetter, seed, batchSampler, dropLast, disableTqdm, gradientCheckpointing, maxMemory);
         }
     }
 }
