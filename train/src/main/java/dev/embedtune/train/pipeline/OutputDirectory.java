@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>An absent or empty directory is used as it is.</li>
  *   <li>A non-empty one is refused, unless {@code overwrite_output_dir} (the files a run writes,
- *       {@link #RUN_FILES}, are deleted; every other file stays) or {@code resume_from_checkpoint}.</li>
+ *       {@link #RUN_FILES}, are deleted, but for the previous result, {@link #RESULT_FILES}, which
+ *       stays until the new run replaces it; every other file stays) or {@code resume_from_checkpoint}.</li>
  *   <li>The resume rule: {@code latest} needs a complete {@code checkpoint-<step>} in the directory, a
  *       checkpoint directory must exist; the trainer then continues bit-identically.</li>
  * </ul>
@@ -68,7 +69,28 @@ public final class OutputDirectory {
                             + " to write beside its files (none of them is deleted)"));
         }
         for (Path p : entries) {
-            if (RUN_FILES.matcher(p.getFileName().toString()).matches()) {
+            String name = p.getFileName().toString();
+            if (RUN_FILES.matcher(name).matches() && !RESULT_FILES.matcher(name).matches()) {
+                AtomicFiles.deleteTree(p);
+            }
+        }
+    }
+
+    /**
+     * The previous run's result: kept by an overwrite until the new run has its own in place (each is
+     * replaced atomically when it is written, the report dropped by {@link #dropPreviousReport}), so a
+     * run that fails or collapses never leaves the directory without a good result it had.
+     */
+    static final Pattern RESULT_FILES = Pattern.compile("adapter|model|final|report\\.(json|md)|\\w+_per_dim\\.png|training_curves\\.png");
+
+    /**
+     * Deletes the report and charts of a previous run, once the new run's adapter and model are in
+     * place: they describe the replaced result (the new run writes its own when its report is on).
+     */
+    public static void dropPreviousReport(Path dir) throws IOException {
+        for (Path p : entries(dir)) {
+            String name = p.getFileName().toString();
+            if (RESULT_FILES.matcher(name).matches() && !name.equals("adapter") && !name.equals("model") && !name.equals("final")) {
                 AtomicFiles.deleteTree(p);
             }
         }

@@ -170,6 +170,7 @@ public final class Pipeline {
         TrainerListener listener = options.listener() == null ? null : options.listener().apply(job);
         TrainResult trained = job.train(mined.dataset(), data.evaluator(), listener, spec.resumeFromCheckpoint());
         FineTuneJob.Saved saved = job.save();
+        OutputDirectory.dropPreviousReport(outDir);   // a previous run's, kept by an overwrite until now
         out.printf("   trained %s, mean loss %.4f, %.0f s%n", steps(trained.globalStep()), trained.trainingLoss(), trained.runtimeSeconds());
         timings.put("training", seconds(t));
 
