@@ -63,6 +63,9 @@ public final class SettingsFile {
             throw new IllegalArgumentException(file + ": the " + what + " is empty; write the settings it should change"
                     + " (e.g. learning_rate: 1.0e-4), or {} to take every default on purpose");
         }
+        if (root.isObject() && root.isEmpty()) {
+            Warnings.warn(file + ": {}, no settings: every setting takes its default");   // on purpose, but say so
+        }
         return root;
     }
 

@@ -52,6 +52,7 @@ public final class Utf8Reader extends Reader {
     private long newlines;      // '\n' decoded so far
     private boolean eof;
     private boolean started;
+    private boolean flushed;
 
     private Utf8Reader(Path file, InputStream in) {
         this.file = file;
@@ -95,6 +96,9 @@ public final class Utf8Reader extends Reader {
 
     /** Decodes at least one more character into {@link #chars}; false at the end of the file. */
     private boolean fill() throws IOException {
+        if (flushed) {
+            return false;   // the decoder is done; calling it again is an error
+        }
         chars.clear();
         try {
             while (chars.position() == 0) {
@@ -117,6 +121,7 @@ public final class Utf8Reader extends Reader {
                         throw notUtf8(bytes.remaining());   // a sequence cut off by the end of the file
                     }
                     decoder.flush(chars);
+                    flushed = true;
                     break;
                 }
             }

@@ -6,6 +6,7 @@ import dev.embedtune.model.TextEncoder;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.st.ModelDirectory;
+import dev.embedtune.train.Warnings;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.Example;
 import dev.embedtune.train.data.ExampleFormat;
@@ -132,6 +133,11 @@ public final class Pipeline {
         ModelDirectory model = ModelDirectory.read(modelDir);
         int dimension = model.pooling().outputDimension();
         checkDims(spec, dimension, modelDir, out);
+        int positions = model.config().maxPositionEmbeddings();
+        if (spec.maxLength() > positions) {
+            Warnings.warn("max_length " + spec.maxLength() + " exceeds the model's max_position_embeddings " + positions + " ("
+                    + model.transformerDir().resolve("config.json") + "); texts are cut at " + positions + " tokens");
+        }
         out.printf("   %s (%s, %d layers, dimension %d)%n", modelDir, model.config().modelType(), model.config().numHiddenLayers(),
                 dimension);
         timings.put("import", seconds(t));
