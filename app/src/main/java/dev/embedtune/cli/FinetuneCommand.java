@@ -107,8 +107,14 @@ public final class FinetuneCommand implements Callable<Integer> {
     String resume;
 
     @Option(names = "--overwrite",
-            description = "Allow a non-empty --out: its checkpoints, final/, adapter/, model/ and metrics.jsonl are deleted first.")
+            description = "Allow a non-empty --out: its checkpoints and metrics.jsonl are deleted first; its adapter/, model/ and "
+                    + "final/ stay until this run has replaced them (a failed run keeps them). Files embedtune did not write stay.")
     boolean overwrite;
+
+    @Option(names = "--export-onnx",
+            description = "Also write the merged model as ONNX into --out/onnx (model.onnx, tokenizer.json and the "
+                    + "sentence-transformers files), for ONNX Runtime, langchain4j, DJL (export_onnx)")
+    boolean exportOnnx;
 
     // ---------------------------------------------------------------- model and loss
 

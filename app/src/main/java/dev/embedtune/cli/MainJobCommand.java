@@ -55,6 +55,10 @@ public final class MainJobCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an earlier run in the output directory")
     boolean overwrite;
 
+    @Option(names = "--export-onnx", description = "Also write the merged model as ONNX into the output directory's onnx/"
+            + " (export_onnx)")
+    boolean exportOnnx;
+
     @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
             description = "Continue the training of an interrupted run from the latest checkpoint in the output directory,"
                     + " or from checkpoint DIR")

@@ -29,7 +29,7 @@ class ImportOnnxCommandTest {
         Path export = tmp.resolve("export");
         FinetuneCommandTest.Run r = run("export-onnx", "--model", model.toString(), "--output", export.toString());
         assertEquals(0, r.exit(), r.err());
-        String[] importArgs = {"import-onnx", export.resolve("model.onnx").toString(), "--tokenizer",
+        String[] importArgs = {"import-onnx", "--source", export.resolve("model.onnx").toString(), "--tokenizer",
                 export.resolve("tokenizer.json").toString(), "--output"};
 
         Path mine = tmp.resolve("mine");
@@ -66,7 +66,7 @@ class ImportOnnxCommandTest {
         Files.write(junk, bytes);
         Path tokenizer = tmp.resolve("tokenizer.json");
         Files.writeString(tokenizer, "{}");
-        FinetuneCommandTest.Run r = run("import-onnx", junk.toString(), "--tokenizer", tokenizer.toString(), "--output",
+        FinetuneCommandTest.Run r = run("import-onnx", "--source", junk.toString(), "--tokenizer", tokenizer.toString(), "--output",
                 tmp.resolve("out").toString());
         assertEquals(1, r.exit(), r.err());
         String err = r.err().strip();
@@ -75,7 +75,7 @@ class ImportOnnxCommandTest {
         assertFalse(Files.exists(tmp.resolve("out").resolve("model.safetensors")));
 
         // --verbose adds the trace
-        r = run("import-onnx", junk.toString(), "--tokenizer", tokenizer.toString(), "--output", tmp.resolve("out").toString(),
+        r = run("import-onnx", "--source", junk.toString(), "--tokenizer", tokenizer.toString(), "--output", tmp.resolve("out").toString(),
                 "--verbose");
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("\tat dev.embedtune."), r.err());

@@ -29,7 +29,7 @@ public final class OutputDirectory {
 
     /** The names a run writes into its output directory (temporary ones too): what an overwrite deletes. */
     public static final Pattern RUN_FILES = Pattern.compile("metrics\\.jsonl|report\\.(json|md)|\\w+_per_dim\\.png"
-            + "|training_curves\\.png|adapter|model|final(\\.tmp)?|data|checkpoint-\\d+(\\.tmp)?|\\.(adapter|model|final)\\..+"
+            + "|training_curves\\.png|adapter|model|onnx|final(\\.tmp)?|data|checkpoint-\\d+(\\.tmp)?|\\.(adapter|model|final)\\..+"
             + "|\\..+\\.tmp");
 
     private OutputDirectory() {
@@ -81,11 +81,11 @@ public final class OutputDirectory {
      * replaced atomically when it is written, the report dropped by {@link #dropPreviousReport}), so a
      * run that fails or collapses never leaves the directory without a good result it had.
      */
-    static final Pattern RESULT_FILES = Pattern.compile("adapter|model|final|report\\.(json|md)|\\w+_per_dim\\.png|training_curves\\.png");
+    static final Pattern RESULT_FILES = Pattern.compile("adapter|model|final|onnx|report\\.(json|md)|\\w+_per_dim\\.png|training_curves\\.png");
 
     /**
-     * Deletes the report and charts of a previous run, once the new run's adapter and model are in
-     * place: they describe the replaced result (the new run writes its own when its report is on).
+     * Deletes the report, charts and ONNX export of a previous run, once the new run's adapter and
+     * model are in place: they describe the replaced result (the new run writes its own when asked).
      */
     public static void dropPreviousReport(Path dir) throws IOException {
         for (Path p : entries(dir)) {
