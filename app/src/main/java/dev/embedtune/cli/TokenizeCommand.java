@@ -64,6 +64,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         Path tmp = dev.embedtune.model.AtomicFiles.newTempFile(dir, "." + output.getFileName());
         long lines = 0;
+        long blank = 0;
         try (BufferedReader in = Utf8Reader.lines(input);
              Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             List<String> texts = new ArrayList<>(BATCH);
@@ -71,7 +72,10 @@ public final class TokenizeCommand implements Callable<Integer> {
             long lineNo = 0;
             while ((line = in.readLine()) != null) {
                 lineNo++;
-                if (line.isBlank()) continue;
+                if (line.isBlank()) {
+                    blank++;
+                    continue;
+                }
                 texts.add(textOf(line, lineNo));
                 if (texts.size() == BATCH) { lines += write(tokenizer.encodeBatch(texts), out); texts.clear(); }
             }
@@ -81,6 +85,11 @@ public final class TokenizeCommand implements Callable<Integer> {
             throw e;
         }
         Files.move(tmp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        if (lines == 0) {
+            Warnings.warn(input + ": no records (the file is empty or blank); the output is empty too");
+        } else if (blank > 0) {
+            Warnings.warn(input + ": " + blank + " blank line" + (blank == 1 ? "" : "s") + " skipped; the output has one line per record");
+        }
         System.err.printf("tokenize: %,d lines -> %s (max length %d)%n", lines, output, tokenizer.truncation().maxLength());
         return 0;
     }

@@ -189,6 +189,9 @@ public final class DatasetLoader {
                     if (v.isNull()) {
                         throw new DatasetFormatException(file, at, "column '" + column + "' is null");
                     }
+                    if ((v.isNumber() || v.isBoolean()) && mapping.textColumns().contains(column)) {
+                        checks.nonText(at, column, v.asText());   // read as its text, but said
+                    }
                     return v.isValueNode() ? v.asText() : v.toString();
                 }, column -> {
                     JsonNode v = record.get(column);

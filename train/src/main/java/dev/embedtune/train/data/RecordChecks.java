@@ -15,6 +15,7 @@ import java.util.Set;
  * <ul>
  *   <li>an id that an earlier record already has;</li>
  *   <li>an empty (or blank) text: it embeds as the special tokens alone;</li>
+ *   <li>a JSON number or boolean where a text belongs: read as its text;</li>
  *   <li>a split field whose value is neither train nor test nor the split asked for (a typo such as
  *       {@code tset} would otherwise drop the record silently).</li>
  * </ul>
@@ -29,6 +30,8 @@ final class RecordChecks {
     private final Map<String, int[]> emptyCounts = new LinkedHashMap<>();   // column → {count}
     private final Map<String, Long> emptyFirstLine = new HashMap<>();
     private final List<Long> lines = new java.util.ArrayList<>();
+    private final Map<String, int[]> nonTextCounts = new LinkedHashMap<>();   // column → {count}
+    private final Map<String, String> nonTextFirst = new HashMap<>();         // column → "line: value"
     private final List<Boolean> splitFromField = new java.util.ArrayList<>();
 
     RecordChecks(Path file, ColumnMapping mapping) {
@@ -58,8 +61,21 @@ final class RecordChecks {
         }
     }
 
+    /** A JSON number or boolean where a text belongs (read as its text). */
+    void nonText(long line, String column, String value) {
+        nonTextCounts.computeIfAbsent(column, k -> new int[1])[0]++;
+        nonTextFirst.putIfAbsent(column, line + ": " + value);
+    }
+
     /** Gives the warnings, once the whole file is read; {@code splits} holds each record's split. */
     void warn(List<String> splits, String keep) {
+        nonTextCounts.forEach((column, n) -> {
+            String first = nonTextFirst.get(column);
+            int colon = first.indexOf(": ");
+            Warnings.warn(file + ":" + first.substring(0, colon) + ": " + n[0] + " record" + (n[0] == 1 ? " has" : "s have")
+                    + " a number or true/false as its '" + column + "' (" + mapping.columns().get(column).key() + ") text (first on"
+                    + " this line: " + first.substring(colon + 2) + "); it is read as that text; quote it if that is meant");
+        });
         if (duplicateIds > 0) {
             Warnings.warn(file + ": " + duplicateIds + " record" + (duplicateIds == 1 ? " repeats" : "s repeat")
                     + " an earlier record's id (first: " + firstDuplicate + "); ids should be unique");
