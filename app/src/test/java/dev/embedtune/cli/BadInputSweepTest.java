@@ -52,7 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BadInputSweepTest {
 
     static final int TIMEOUT_SECONDS = 120;
-    static final int CI_STRIDE = 4;
+    static final int CI_STRIDE = 6;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Settings files that are legal but said: the name of the case → what its warning says. */
     private static final Map<String, String> WARNING_CONFIGS = Map.of("duplicate key", "given twice",

@@ -29,7 +29,7 @@ public final class OutputDirectory {
 
     /** The names a run writes into its output directory (temporary ones too): what an overwrite deletes. */
     public static final Pattern RUN_FILES = Pattern.compile("metrics\\.jsonl|report\\.(json|md)|\\w+_per_dim\\.png"
-            + "|training_curves\\.png|adapter|model|onnx|final(\\.tmp)?|data|checkpoint-\\d+(\\.tmp)?|\\.(adapter|model|final)\\..+"
+            + "|training_curves\\.png|adapter|model|onnx|final(\\.tmp)?|data|checkpoint-\\d+(\\.tmp)?|\\.(adapter|model|final|onnx)\\..+"
             + "|\\..+\\.tmp");
 
     private OutputDirectory() {
