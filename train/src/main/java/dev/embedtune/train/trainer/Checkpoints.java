@@ -223,9 +223,12 @@ public final class Checkpoints {
      * @throws IOException naming every damaged checkpoint when none reads back
      */
     public static Checkpoint loadLatest(Path outputDir) throws IOException {
-        List<Path> all = new ArrayList<>(sorted(outputDir));
-        if (all.isEmpty()) {
+        if (sorted(outputDir).isEmpty()) {
             latest(outputDir);   // throws, with its message
+        }
+        List<Path> all;   // every checkpoint-<step> directory: one whose trainer_state.json went missing is named too
+        try (Stream<Path> s = Files.list(outputDir)) {
+            all = s.filter(p -> stepOf(p) >= 0 && Files.isDirectory(p)).sorted(Comparator.comparingInt(Checkpoints::stepOf)).toList();
         }
         List<String> damaged = new ArrayList<>();
         for (int i = all.size() - 1; i >= 0; i--) {

@@ -168,7 +168,8 @@ class TrainingFaultsTest {
                 new Damage("truncated", Checkpoints.STATE_ARRAYS, "damaged: its SHA-256 is not the one trainer_state.json recorded"),
                 new Damage("flipped", Checkpoints.STATE_ARRAYS, "damaged: its SHA-256 is not the one trainer_state.json recorded"),
                 new Damage("json", Checkpoints.STATE_JSON, "damaged, not valid JSON"),
-                new Damage("json-field", Checkpoints.STATE_JSON, "missing field global_step"));
+                new Damage("json-field", Checkpoints.STATE_JSON, "missing field global_step"),
+                new Damage("json-gone", Checkpoints.STATE_JSON, "not a complete checkpoint (no trainer_state.json)"));
         for (Damage damage : damages) {
             Path out = tmp.resolve(damage.name());
             new Trainer(floatModel(1), d, MNRL, base(out).evalSteps(0).build()).train();
@@ -185,6 +186,7 @@ class TrainingFaultsTest {
                     Files.write(file, b);
                 }
                 case "json" -> Files.writeString(file, "{\"format\": 1, \"global_step\": 1");
+                case "json-gone" -> Files.delete(file);
                 default -> Files.writeString(file, Files.readString(file).replace("\"global_step\"", "\"step\""));
             }
             IOException e = assertThrows(IOException.class, () -> Checkpoints.load(out.resolve("checkpoint-12")));
