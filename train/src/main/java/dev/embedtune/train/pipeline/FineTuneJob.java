@@ -9,6 +9,7 @@ import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.Example;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.trainer.Checkpoints;
+import dev.embedtune.train.trainer.DiskFull;
 import dev.embedtune.train.trainer.LoraTrainingModel;
 import dev.embedtune.train.trainer.MemoryPlan;
 import dev.embedtune.train.trainer.TrainResult;
@@ -196,8 +197,28 @@ public final class FineTuneJob {
             AtomicFiles.deleteTree(tmp);
         }
         Path merged = out.resolve("model");
-        LoraMerge.writeMerged(baseModel, model.adapters(), merged);
+        try {
+            LoraMerge.writeMerged(baseModel, model.adapters(), merged);
+        } catch (IOException e) {
+            if (!DiskFull.is(e)) {
+                throw e;
+            }
+            throw DiskFull.writing(e, merged, "the merged model", directoryBytes(baseModel), "The trained adapters are in "
+                    + adapter + " and the run's checkpoints; free some space, then run the same command with --resume to write"
+                    + " the merged model");
+        }
         return new Saved(adapter, merged);
+    }
+
+    /** The bytes of the files under {@code dir}: about what a merged copy of that model takes. */
+    private static long directoryBytes(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            long sum = 0;
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                sum += Files.size(p);
+            }
+            return sum;
+        }
     }
 
     /** The model being trained (its adapters change in place during {@link #train}). */

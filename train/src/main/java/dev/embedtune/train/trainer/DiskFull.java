@@ -12,7 +12,7 @@ import java.util.Locale;
  * being written, about how many bytes the write needs, how many the filesystem has free, and what
  * is still intact.
  */
-final class DiskFull {
+public final class DiskFull {
 
     /** The text of ENOSPC (strerror) in the JDK's exceptions. */
     private static final String NO_SPACE = "no space left on device";
@@ -21,7 +21,7 @@ final class DiskFull {
     }
 
     /** Whether {@code e} (or a cause) is a full disk. */
-    static boolean is(Throwable e) {
+    public static boolean is(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             String m = t.getMessage();
             if (m != null && m.toLowerCase(Locale.ROOT).contains(NO_SPACE)) {
@@ -38,6 +38,18 @@ final class DiskFull {
                         + " (or set save_total_limit), then continue with --resume", writing, Checkpoints.name(step),
                 human(bytesNeeded), bytesNeeded, free(writing), intact.isEmpty() ? "no earlier checkpoint exists"
                         : "the earlier checkpoints are intact (newest: " + intact.get(intact.size() - 1).getFileName() + ")"), e);
+    }
+
+    /**
+     * The error of another write that did not fit (the final adapters, the merged model).
+     *
+     * @param what what was being written, e.g. "the merged model"
+     * @param bytesNeeded about what it takes
+     * @param next what is intact and how to go on
+     */
+    public static IOException writing(IOException e, Path path, String what, long bytesNeeded, String next) {
+        return new IOException(String.format(Locale.ROOT, "%s: no space left on device while writing %s: it needs about %s"
+                + " (%,d bytes), the filesystem has %s free. %s", path, what, human(bytesNeeded), bytesNeeded, free(path), next), e);
     }
 
     /** The usable bytes of the filesystem holding {@code path} (or its nearest existing parent), as text. */
