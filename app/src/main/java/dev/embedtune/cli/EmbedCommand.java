@@ -1,6 +1,7 @@
 package dev.embedtune.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.embed.Embedder;
@@ -10,6 +11,8 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import dev.embedtune.model.onnx.ModelCache;
+import dev.embedtune.train.Warnings;
+import dev.embedtune.train.data.Utf8Reader;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -82,22 +85,32 @@ public final class EmbedCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        int positions = embedder.model().config().maxPositionEmbeddings();
+        if (maxLength != null && maxLength > positions) {
+            Warnings.warn("--max-length " + maxLength + " exceeds the model's max_position_embeddings " + positions + " ("
+                    + embedder.model().transformerDir().resolve("config.json") + "); texts are cut at " + positions + " tokens");
+        }
         ObjectMapper json = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        long total = 0;
+        try (BufferedReader check = Utf8Reader.lines(input)) {   // the whole input is checked before anything is embedded
+            for (String line; (line = check.readLine()) != null; ) {
+                text(json, line, ++total);
+            }
+        }
+        if (total == 0) {
+            Warnings.warn(input + ": empty file; the output has no embeddings either");
+        }
         Path dir = output.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dev.embedtune.model.AtomicFiles.newTempFile(dir, "." + output.getFileName());
         long lines = 0;
-        long total;
-        try (var counted = Files.lines(input, StandardCharsets.UTF_8)) {
-            total = counted.count();
-        }
-        try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+        try (BufferedReader in = Utf8Reader.lines(input);
              BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
              ProgressBar bar = new ProgressBarBuilder().setTaskName("embed").setInitialMax(total)
                      .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
             List<String> chunk = new ArrayList<>(CHUNK);
             String line;
-            int lineNumber = 0;
+            long lineNumber = 0;
             while ((line = in.readLine()) != null) {
                 lineNumber++;
                 chunk.add(text(json, line, lineNumber));
@@ -118,12 +131,12 @@ public final class EmbedCommand implements Callable<Integer> {
         return 0;
     }
 
-    private String text(ObjectMapper json, String line, int lineNumber) throws IOException {
+    private String text(ObjectMapper json, String line, long lineNumber) throws IOException {
         JsonNode node;
         try {
             node = json.readTree(line);
-        } catch (IOException e) {
-            throw new IOException(input + ":" + lineNumber + ": not a JSON object: " + e.getMessage(), e);
+        } catch (JsonProcessingException e) {
+            throw new IOException(input + ":" + lineNumber + ": not a JSON object: " + e.getOriginalMessage(), e);
         }
         JsonNode value = node == null ? null : node.get(field);
         if (value == null || !value.isTextual()) {

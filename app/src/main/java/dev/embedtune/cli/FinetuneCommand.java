@@ -107,8 +107,14 @@ public final class FinetuneCommand implements Callable<Integer> {
     String resume;
 
     @Option(names = "--overwrite",
-            description = "Allow a non-empty --out: its checkpoints, final/, adapter/, model/ and metrics.jsonl are deleted first.")
+            description = "Allow a non-empty --out: its checkpoints and metrics.jsonl are deleted first; its adapter/, model/ and "
+                    + "final/ stay until this run has replaced them (a failed run keeps them). Files embedtune did not write stay.")
     boolean overwrite;
+
+    @Option(names = "--export-onnx",
+            description = "Also write the merged model as ONNX into --out/onnx (model.onnx, tokenizer.json and the "
+                    + "sentence-transformers files), for ONNX Runtime, langchain4j, DJL (export_onnx)")
+    boolean exportOnnx;
 
     // ---------------------------------------------------------------- model and loss
 
@@ -226,24 +232,10 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
     }
 
+    /** Errors are reported by {@link ErrorHandler}: one line naming the file or key. */
     @Override
     public Integer call() throws Exception {
-        try {
-            return run();
-        } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | NoSuchFileException
-                | IllegalArgumentException e) {
-            PrintWriter err = spec.commandLine().getErr();
-            err.println("embedtune finetune: " + message(e));
-            err.flush();
-            return 1;
-        }
-    }
-
-    private static String message(Exception e) {
-        if (e instanceof NoSuchFileException n) {
-            return n.getFile() + ": no such file" + (n.getReason() == null ? "" : " (" + n.getReason() + ")");
-        }
-        return e.getMessage();
+        return run();
     }
 
     /**
@@ -251,7 +243,7 @@ public final class FinetuneCommand implements Callable<Integer> {
      * (the Spark entry point) takes exactly these options and keys, parsed by this command.
      */
     public RunSpec spec() throws IOException {
-        Consumer<String> warn = w -> spec.commandLine().getErr().println("embedtune finetune: warning: " + w);
+        Consumer<String> warn = RunCommand.warnings(spec, "finetune");
         RunSpec s = base(out);
         if (config != null) {
             s = SettingsFile.readSpec(config, s, warn);

@@ -120,17 +120,10 @@ public final class HpoCommand implements Callable<Integer> {
         }
     }
 
+    /** Errors are reported by {@link ErrorHandler}: one line naming the file or key. */
     @Override
     public Integer call() throws Exception {
-        try {
-            return run();
-        } catch (DatasetFormatException | ModelFormatException | NoSuchFileException
-                | IllegalArgumentException e) {
-            PrintWriter err = spec.commandLine().getErr();
-            err.println("embedtune hpo: " + e.getMessage());
-            err.flush();
-            return 1;
-        }
+        return run();
     }
 
     private int run() throws Exception {

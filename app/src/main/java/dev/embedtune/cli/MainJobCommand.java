@@ -55,6 +55,10 @@ public final class MainJobCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an earlier run in the output directory")
     boolean overwrite;
 
+    @Option(names = "--export-onnx", description = "Also write the merged model as ONNX into the output directory's onnx/"
+            + " (export_onnx)")
+    boolean exportOnnx;
+
     @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
             description = "Continue the training of an interrupted run from the latest checkpoint in the output directory,"
                     + " or from checkpoint DIR")
@@ -76,13 +80,8 @@ public final class MainJobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        RunSpec config;
-        try {
-            config = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT).withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()),
-                    "embedtune main", RunCommand.warnings(spec, "main"));
-        } catch (IllegalArgumentException e) {
-            return RunCommand.fail(spec, "main", e.getMessage());
-        }
+        RunSpec config = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT).withOverrides(
+                SpecOptions.overrides(spec.commandLine().getParseResult()), "embedtune main", RunCommand.warnings(spec, "main"));
         return RunCommand.run(config, spec, "main");
     }
 }

@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import dev.embedtune.model.ModelFormatException;
-import dev.embedtune.train.data.DatasetFormatException;
+import dev.embedtune.train.Warnings;
 import dev.embedtune.train.pipeline.Pipeline;
 import dev.embedtune.train.pipeline.RunSpec;
 import dev.embedtune.app.report.RunCharts;
-import dev.embedtune.train.trainer.NonFiniteLossException;
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -35,6 +32,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an earlier run in the output directory (overwrite_output_dir)")
     boolean overwrite;
 
+    @Option(names = "--export-onnx", description = "Also write the merged model as ONNX into the output directory's onnx/"
+            + " (export_onnx)")
+    boolean exportOnnx;
+
     @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "latest|DIR",
             description = "Continue the training of an interrupted run from the latest checkpoint in the output directory,"
                     + " or from checkpoint DIR (resume_from_checkpoint)")
@@ -48,16 +49,9 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        RunSpec s;
-        try {
-            RunSpec defaults = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT);
-            s = config == null ? defaults : SettingsFile.readSpec(config, defaults, warnings(spec, "run"));
-            s = s.withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()), "command line", warnings(spec, "run"));
-        } catch (NoSuchFileException e) {
-            return fail(spec, "run", "--config " + config + ": no such file");
-        } catch (IllegalArgumentException e) {
-            return fail(spec, "run", e.getMessage());
-        }
+        RunSpec defaults = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT);
+        RunSpec s = config == null ? defaults : SettingsFile.readSpec(config, defaults, warnings(spec, "run"));
+        s = s.withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()), "command line", warnings(spec, "run"));
         if (printConfig) {
             spec.commandLine().getOut().print(yaml(s));
             spec.commandLine().getOut().flush();
@@ -73,34 +67,19 @@ public final class RunCommand implements Callable<Integer> {
         return yaml.writeValueAsString(s.toTree());
     }
 
-    /** Deprecation warnings as {@code embedtune COMMAND: warning: …} lines on stderr. */
+    /** Deprecation warnings, through the one warning channel ({@link Warnings}: {@code warning: …} lines on stderr). */
     static Consumer<String> warnings(CommandSpec spec, String command) {
-        return w -> {
-            spec.commandLine().getErr().println("embedtune " + command + ": warning: " + w);
-            spec.commandLine().getErr().flush();
-        };
+        return Warnings::warn;
     }
 
     /**
      * Runs the pipeline. A refused output directory, a missing or malformed model or dataset, a
      * setting that turns out wrong once they are loaded (dims larger than the model's, no negative
-     * mined) or a diverging loss is reported as one line on stderr with exit code 1, as a bad config is.
+     * mined), a diverging or collapsed run: each is one line on stderr with exit code 1, as a bad
+     * config is ({@link ErrorHandler}).
      */
     static int run(RunSpec config, CommandSpec spec, String command) throws IOException {
-        try {
-            Pipeline.run(config, Pipeline.Options.defaults().withCharts(RunCharts::draw), spec.commandLine().getOut());
-        } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | IllegalArgumentException e) {
-            return fail(spec, command, e.getMessage());
-        } catch (NoSuchFileException e) {
-            return fail(spec, command, e.getFile() + ": no such file" + (e.getReason() == null ? "" : " (" + e.getReason() + ")"));
-        }
+        Pipeline.run(config, Pipeline.Options.defaults().withCharts(RunCharts::draw), spec.commandLine().getOut());
         return 0;
-    }
-
-    /** One line on stderr, {@code embedtune COMMAND: message}, and exit code 1, as {@code embedtune finetune} reports. */
-    static int fail(CommandSpec spec, String command, String message) {
-        spec.commandLine().getErr().println("embedtune " + command + ": " + message);
-        spec.commandLine().getErr().flush();
-        return 1;
     }
 }

@@ -60,6 +60,7 @@ final class SpecOptions {
         m.put("--mini-batch-size", "mini_batch_size");
         m.put("--overwrite", "overwrite_output_dir");
         m.put("--resume", "resume_from_checkpoint");
+        m.put("--export-onnx", "export_onnx");
         m.put("--epochs", "num_train_epochs");
         m.put("--max-steps", "max_steps");
         m.put("--batch-size", "per_device_train_batch_size");

@@ -6,6 +6,8 @@ import dev.embedtune.tokenizer.BatchEncoding;
 import dev.embedtune.tokenizer.Encoding;
 import dev.embedtune.tokenizer.Tokenizer;
 import dev.embedtune.tokenizer.Truncation;
+import dev.embedtune.train.Warnings;
+import dev.embedtune.train.data.Utf8Reader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -51,19 +53,29 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (maxLength != null && maxLength <= 0) throw new IllegalArgumentException("--max-length must be > 0, got " + maxLength);
+        if (!Files.isRegularFile(input)) throw new java.nio.file.NoSuchFileException(input.toString(), null, "--input");
         Tokenizer tokenizer = loadTokenizer(model).withTruncation(Truncation.of(maxLength != null ? maxLength : modelMaxLength(model)));
+        Integer positions = maxPositions(model);
+        if (maxLength != null && positions != null && maxLength > positions) {
+            Warnings.warn("--max-length " + maxLength + " exceeds the model's max_position_embeddings " + positions + " ("
+                    + model.resolve("config.json") + "); the model cannot embed more than " + positions + " tokens");
+        }
         Path dir = output.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dev.embedtune.model.AtomicFiles.newTempFile(dir, "." + output.getFileName());
         long lines = 0;
-        try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+        long blank = 0;
+        try (BufferedReader in = Utf8Reader.lines(input);
              Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             List<String> texts = new ArrayList<>(BATCH);
             String line;
             long lineNo = 0;
             while ((line = in.readLine()) != null) {
                 lineNo++;
-                if (line.isBlank()) continue;
+                if (line.isBlank()) {
+                    blank++;
+                    continue;
+                }
                 texts.add(textOf(line, lineNo));
                 if (texts.size() == BATCH) { lines += write(tokenizer.encodeBatch(texts), out); texts.clear(); }
             }
@@ -73,6 +85,11 @@ public final class TokenizeCommand implements Callable<Integer> {
             throw e;
         }
         Files.move(tmp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        if (lines == 0) {
+            Warnings.warn(input + ": no records (the file is empty or blank); the output is empty too");
+        } else if (blank > 0) {
+            Warnings.warn(input + ": " + blank + " blank line" + (blank == 1 ? "" : "s") + " skipped; the output has one line per record");
+        }
         System.err.printf("tokenize: %,d lines -> %s (max length %d)%n", lines, output, tokenizer.truncation().maxLength());
         return 0;
     }
@@ -81,8 +98,8 @@ public final class TokenizeCommand implements Callable<Integer> {
         JsonNode node;
         try {
             node = mapper.readTree(line);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(input + ":" + lineNo + ": not valid JSON: " + e.getMessage(), e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(input + ":" + lineNo + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
         JsonNode v = node == null ? null : node.get(field);
         if (v == null || !v.isTextual()) {
@@ -131,6 +148,14 @@ public final class TokenizeCommand implements Callable<Integer> {
             return Tokenizer.fromVocab(vocab, lowercase);
         }
         throw new IllegalArgumentException(dir + ": no tokenizer.json or vocab.txt in the model directory");
+    }
+
+    /** config.json's max_position_embeddings, or null without one. */
+    private static Integer maxPositions(Path dir) throws IOException {
+        Path config = dir.resolve("config.json");
+        if (!Files.isRegularFile(config)) return null;
+        JsonNode v = new ObjectMapper().readTree(config.toFile()).get("max_position_embeddings");
+        return v != null && v.canConvertToInt() && v.intValue() > 0 ? v.intValue() : null;
     }
 
     /** sentence_bert_config.json's max_seq_length, else config.json's max_position_embeddings. */

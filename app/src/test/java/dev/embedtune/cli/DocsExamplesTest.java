@@ -51,7 +51,7 @@ class DocsExamplesTest {
     @Test
     void printConfigPrintsTheEffectiveRecord() throws Exception {
         java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
-        picocli.CommandLine cli = new picocli.CommandLine(new Main());
+        picocli.CommandLine cli = Main.commandLine();
         cli.setOut(new java.io.PrintWriter(out, true));
         cli.setErr(new java.io.PrintWriter(err, true));
         assertEquals(0, cli.execute("run", "--config", example("wordnet-labelled.yaml").toString(), "--print-config", "--overwrite"),

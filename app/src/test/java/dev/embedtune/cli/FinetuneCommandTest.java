@@ -51,7 +51,7 @@ class FinetuneCommandTest {
 
     static Run run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        picocli.CommandLine cli = new picocli.CommandLine(new Main());
+        picocli.CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         int exit = cli.execute(args);
@@ -296,13 +296,44 @@ class FinetuneCommandTest {
                 "γ of the embedding LayerNorm moved between steps 2 and 4");
     }
 
+    /**
+     * Issue 19: {@code --export-onnx} (export_onnx) ends the run with a servable ONNX model in
+     * {@code onnx/}. It is the merged model's: imported back, it embeds exactly as {@code model/}
+     * (tolerance 0: the float32 weights round-trip bit for bit; the export itself is checked against
+     * ONNX Runtime in the model module's tests).
+     */
+    @Test
+    void exportOnnxWritesTheMergedModelAsOnnx() throws IOException {
+        Path out = shared.resolve("with-onnx");
+        Run r = run("finetune", "--model", model.toString(), "--train", data.toString(), "--out", out.toString(), "--max-steps", "1",
+                "--batch-size", "8", "--lora-r", "2", "--save-steps", "0", "--no-progress", "--export-onnx");
+        assertEquals(0, r.exit(), r.err());
+        Path onnx = out.resolve("onnx");
+        assertTrue(Files.isRegularFile(onnx.resolve("model.onnx")) && Files.isRegularFile(onnx.resolve("tokenizer.json"))
+                && Files.isRegularFile(onnx.resolve("modules.json")), "onnx/ holds the export");
+        assertTrue(r.out().contains("exported " + onnx.resolve("model.onnx")) && r.out().contains("onnx:     " + onnx), r.out());
+
+        Path back = shared.resolve("onnx-imported");
+        Run imported = run("import-onnx", "--source", onnx.resolve("model.onnx").toString(), "--tokenizer", onnx.resolve("tokenizer.json").toString(),
+                "--output", back.toString());
+        assertEquals(0, imported.exit(), imported.err());
+        assertEquals(0.0, maxDiff(Embedder.load(out.resolve("model")).encode(TEXTS), Embedder.load(back).encode(TEXTS)));
+
+        // the key of a run specification, shown by --print-config
+        Path config = shared.resolve("export.yaml");
+        Files.writeString(config, "export_onnx: true\n");
+        Run printed = run("run", "--config", config.toString(), "--print-config");
+        assertEquals(0, printed.exit(), printed.err());
+        assertTrue(printed.out().contains("export_onnx: true"), printed.out());
+    }
+
     @Test
     void helpShowsDefaults() {
         Run r = run("finetune", "--help");
         assertEquals(0, r.exit());
         for (String s : List.of("(default: nf4)", "LoRA rank (default: 16)", "(default: 32)", "(default: mnrl)", "(default: 128)",
                 "--matryoshka-dims", "--columns", "--resume", "--overwrite", "--eval-split", "--batch-sampler", "--rslora",
-                "--lora-dropout", "--lora-bias", "--modules-to-save", "--no-model-dropout", "(default: all-linear)")) {
+                "--lora-dropout", "--lora-bias", "--modules-to-save", "--no-model-dropout", "(default: all-linear)", "--export-onnx")) {
             assertTrue(r.out().contains(s), s + " in\n" + r.out());
         }
     }

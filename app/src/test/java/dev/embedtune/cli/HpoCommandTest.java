@@ -64,7 +64,7 @@ class HpoCommandTest {
         TrialRecord best = study.best().orElseThrow();
 
         StringWriter out = new StringWriter();
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
         assertEquals(0, cli.execute("hpo", "--study", dir.toString(), "--report"), out.toString());
         assertTrue(out.toString().startsWith("12 finished trials, 0 running or interrupted\n"), out.toString());
@@ -77,12 +77,12 @@ class HpoCommandTest {
     @Test
     void aDirectoryWithoutAStudyIsAnError() {
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setErr(new PrintWriter(err));
         assertEquals(1, cli.execute("hpo", "--study", tmp.resolve("none").toString(), "--report"));
         assertTrue(err.toString().contains("not a study directory (no study.json)"), err.toString());
         StringWriter usage = new StringWriter();
-        assertEquals(2, new CommandLine(new Main()).setErr(new PrintWriter(usage)).execute("hpo", "--study", tmp.toString()),
+        assertEquals(2, Main.commandLine().setErr(new PrintWriter(usage)).execute("hpo", "--study", tmp.toString()),
                 "without --report, running trials needs --trials and --data");
         assertTrue(usage.toString().contains("running trials needs --trials and --data"), usage.toString());
     }

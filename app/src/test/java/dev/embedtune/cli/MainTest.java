@@ -14,14 +14,14 @@ class MainTest {
 
     @Test
     void everySubcommandAnswersHelpWithItsUsage() {
-        Map<String, CommandLine> subcommands = new CommandLine(new Main()).getSubcommands();
+        Map<String, CommandLine> subcommands = Main.commandLine().getSubcommands();
         assertFalse(subcommands.isEmpty(), "the CLI registers no subcommand");
         for (String name : subcommands.keySet()) {
             if (name.equals("help")) {
                 continue;
             }
             StringWriter out = new StringWriter();
-            CommandLine cli = new CommandLine(new Main());
+            CommandLine cli = Main.commandLine();
             cli.setOut(new PrintWriter(out));
             int exit = cli.execute(name, "--help");
             assertEquals(0, exit, name + " --help exit code");
@@ -33,7 +33,7 @@ class MainTest {
     @Test
     void anUnknownSubcommandIsAUsageError() {
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setErr(new PrintWriter(err));
         assertEquals(2, cli.execute("no-such-command"));
         assertTrue(err.toString().contains("no-such-command"), err.toString());

@@ -39,7 +39,7 @@ class MineNegativesCommandTest {
         }
         Path out = dir.resolve("triplets.jsonl");
         StringWriter o = new StringWriter(), e = new StringWriter();
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(o, true));
         cli.setErr(new PrintWriter(e, true));
         assertEquals(0, cli.execute("mine-negatives", "--data", data.toString(), "--output", out.toString(),

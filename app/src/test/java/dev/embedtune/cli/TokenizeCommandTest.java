@@ -51,7 +51,7 @@ class TokenizeCommandTest {
         for (String t : texts) sb.append(m.writeValueAsString(java.util.Map.of("text", t, "id", 1))).append('\n');
         Files.writeString(input, sb);
         Path output = tmp.resolve("out/tokens.jsonl");
-        int code = new CommandLine(new Main()).execute("tokenize", "--model", dir.toString(), "--input", input.toString(),
+        int code = Main.commandLine().execute("tokenize", "--model", dir.toString(), "--input", input.toString(),
                 "--output", output.toString());
         assertEquals(0, code);
         List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
@@ -79,10 +79,10 @@ class TokenizeCommandTest {
         Path input = tmp.resolve("in.jsonl");
         Files.writeString(input, "{\"passage\": \"one two three four five six seven eight nine\"}\n");
         Path output = tmp.resolve("out.jsonl");
-        assertEquals(0, new CommandLine(new Main()).execute("tokenize", "--model", dir.toString(), "--input",
+        assertEquals(0, Main.commandLine().execute("tokenize", "--model", dir.toString(), "--input",
                 input.toString(), "--field", "passage", "--output", output.toString()));
         assertEquals(6, new ObjectMapper().readTree(Files.readAllLines(output).get(0)).get("input_ids").size());
-        assertEquals(0, new CommandLine(new Main()).execute("tokenize", "--model", dir.toString(), "--input",
+        assertEquals(0, Main.commandLine().execute("tokenize", "--model", dir.toString(), "--input",
                 input.toString(), "--field", "passage", "--output", output.toString(), "--max-length", "4"));
         assertEquals(4, new ObjectMapper().readTree(Files.readAllLines(output).get(0)).get("input_ids").size());
     }
@@ -94,7 +94,7 @@ class TokenizeCommandTest {
         Files.writeString(input, "{\"text\": \"fine\"}\n{\"other\": 1}\n");
         Path output = tmp.resolve("out.jsonl");
         java.io.StringWriter err = new java.io.StringWriter();
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setErr(new java.io.PrintWriter(err));
         int code = cli.execute("tokenize", "--model", dir.toString(), "--input", input.toString(), "--output", output.toString());
         assertNotEquals(0, code);

@@ -57,7 +57,7 @@ public final class TrainingObjective implements Objective {
     public static final List<String> TRIAL_KEYS = List.of("output_dir", "data", "columns", "train_split", "eval_split",
             "evaluator", "base_evaluation", "report", "overwrite_output_dir", "resume_from_checkpoint", "max_steps",
             "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
-            "metric_for_best_model", "greater_is_better", "disable_tqdm", "mining");
+            "metric_for_best_model", "greater_is_better", "disable_tqdm", "mining", "export_onnx");
 
     private final Dataset train;
     private final Dataset validation;
@@ -160,7 +160,8 @@ public final class TrainingObjective implements Objective {
         ObjectNode fixed = JsonNodeFactory.instance.objectNode();
         fixed.put("output_dir", outputDir.toString());
         fixed.put("eval_steps", 0).put("save_steps", 0).put("load_best_model_at_end", false).put("disable_tqdm", true);
-        fixed.put("base_evaluation", false).put("report", false).putNull("resume_from_checkpoint").put("overwrite_output_dir", false);
+        fixed.put("base_evaluation", false).put("report", false).putNull("resume_from_checkpoint").put("overwrite_output_dir", false)
+                .put("export_onnx", false);
         if (budget.unit() == Budget.Unit.STEPS) {
             fixed.put("max_steps", Math.toIntExact(budget.max()));
         } else {

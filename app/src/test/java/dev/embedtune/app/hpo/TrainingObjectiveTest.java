@@ -83,7 +83,7 @@ class TrainingObjectiveTest {
                 """);
         Path dir = tmp.resolve("study");
         StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         // no split field: the group rule decides the train split; a salted group rule then takes a validation part.

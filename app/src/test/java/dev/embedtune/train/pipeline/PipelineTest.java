@@ -215,7 +215,7 @@ class PipelineTest {
     }
 
     private static int run(StringWriter out, StringWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         return cli.execute(args);

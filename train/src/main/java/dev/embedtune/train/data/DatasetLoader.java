@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -35,6 +33,9 @@ public final class DatasetLoader {
 
     /** The name of the field (JSONL) or column (CSV, TSV) that holds a record's split. */
     public static final String SPLIT_FIELD = "split";
+
+    /** The field or column of a record's id, when the file has one: ids should be unique (a warning says when not). */
+    public static final String ID_FIELD = "id";
 
     /** Reads {@code file} with the given mapping; the file type comes from its extension. */
     public static Dataset load(Path file, ColumnMapping mapping) {
@@ -65,7 +66,7 @@ public final class DatasetLoader {
                 throw new IllegalArgumentException(file + ": unknown data file type; expected .jsonl, .csv or .tsv");
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw unreadable(file, e);
         }
         return all;
     }
@@ -76,7 +77,7 @@ public final class DatasetLoader {
      */
     public static List<String> columnNames(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = Utf8Reader.lines(file)) {
             if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
                 long lineNo = 0;
                 for (String line; (line = in.readLine()) != null; ) {
@@ -102,8 +103,15 @@ public final class DatasetLoader {
             }
             return names;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw unreadable(file, e);
         }
+    }
+
+    /** An I/O error as an unchecked one whose message names the file (the cause keeps the detail). */
+    private static UncheckedIOException unreadable(Path file, IOException e) {
+        String m = e.getMessage();
+        return new UncheckedIOException(m != null && m.contains(file.toString()) ? m : "cannot read " + file + ": "
+                + (m != null ? m : e.getClass().getSimpleName()), e);
     }
 
     /**
@@ -158,7 +166,8 @@ public final class DatasetLoader {
     private static Dataset readJsonl(Path file, ColumnMapping mapping, String keep) throws IOException {
         List<Example> examples = new ArrayList<>();
         List<String> splits = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        RecordChecks checks = new RecordChecks(file, mapping);
+        try (BufferedReader in = Utf8Reader.lines(file)) {
             long lineNo = 0;
             for (String line; (line = in.readLine()) != null; ) {
                 lineNo++;
@@ -180,6 +189,9 @@ public final class DatasetLoader {
                     if (v.isNull()) {
                         throw new DatasetFormatException(file, at, "column '" + column + "' is null");
                     }
+                    if ((v.isNumber() || v.isBoolean()) && mapping.textColumns().contains(column)) {
+                        checks.nonText(at, column, v.asText());   // read as its text, but said
+                    }
                     return v.isValueNode() ? v.asText() : v.toString();
                 }, column -> {
                     JsonNode v = record.get(column);
@@ -193,8 +205,12 @@ public final class DatasetLoader {
                 }
                 splits.add(splitOf(splitNode == null || splitNode.isNull() ? null : splitNode.textValue(),
                         examples.get(examples.size() - 1).group()));
+                JsonNode id = record.get(ID_FIELD);
+                checks.record(at, examples.get(examples.size() - 1), id == null || id.isNull() ? null : id.asText(),
+                        splitNode != null && !splitNode.isNull());
             }
         }
+        checks.warn(splits, keep);
         return filtered(file, mapping, examples, splits, keep);
     }
 
@@ -224,7 +240,8 @@ public final class DatasetLoader {
     private static Dataset readDelimited(Path file, char delimiter, ColumnMapping mapping, String keep) throws IOException {
         List<Example> examples = new ArrayList<>();
         List<String> splits = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        RecordChecks checks = new RecordChecks(file, mapping);
+        try (BufferedReader in = Utf8Reader.lines(file)) {
             DelimitedParser parser = new DelimitedParser(in, delimiter, file);
             DelimitedParser.Row header = parser.next();
             if (header == null) {
@@ -256,8 +273,12 @@ public final class DatasetLoader {
                 int splitColumn = columns.indexOf(SPLIT_FIELD);
                 String field = splitColumn < 0 || fields.get(splitColumn).isEmpty() ? null : fields.get(splitColumn);
                 splits.add(splitOf(field, examples.get(examples.size() - 1).group()));
+                int idColumn = columns.indexOf(ID_FIELD);
+                checks.record(row.line(), examples.get(examples.size() - 1),
+                        idColumn < 0 || fields.get(idColumn).isEmpty() ? null : fields.get(idColumn), field != null);
             }
         }
+        checks.warn(splits, keep);
         return filtered(file, mapping, examples, splits, keep);
     }
 

@@ -4,10 +4,12 @@ import dev.embedtune.model.AtomicFiles;
 import dev.embedtune.model.lora.LoraConfig;
 import dev.embedtune.model.lora.LoraMerge;
 import dev.embedtune.model.training.BaseQuantization;
+import dev.embedtune.train.Warnings;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.Example;
 import dev.embedtune.train.data.ExampleFormat;
 import dev.embedtune.train.trainer.Checkpoints;
+import dev.embedtune.train.trainer.DiskFull;
 import dev.embedtune.train.trainer.LoraTrainingModel;
 import dev.embedtune.train.trainer.MemoryPlan;
 import dev.embedtune.train.trainer.TrainResult;
@@ -120,6 +122,7 @@ public final class FineTuneJob {
             throw new IllegalStateException("this job has already trained; prepare a new one");
         }
         requireFormat(spec.loss(), train);
+        warnBatchOfOne(train);
         planMemory(train);
         Trainer trainer = new Trainer(model, train, loss, args, evaluator, listener);
         result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
@@ -151,6 +154,28 @@ public final class FineTuneJob {
         System.err.println(plan.summary());
     }
 
+    /**
+     * The losses of in-batch negatives (MNRL and its variants) over pairs learn nothing from a batch
+     * of one pair: there is no other text to rank against, the loss is 0 (ln 1), the step is wasted.
+     * Legal, but rarely meant: a warning names the data and the way out.
+     */
+    private void warnBatchOfOne(Dataset train) {
+        LossKind kind = LossKind.parse(spec.loss());
+        boolean inBatch = kind == LossKind.MNRL || kind == LossKind.CACHED_MNRL || kind == LossKind.MNRL_SYMMETRIC;
+        if (!inBatch || train.format() != ExampleFormat.PAIR || train.size() == 0) {
+            return;
+        }
+        int b = args.perDeviceTrainBatchSize();
+        long ones = args.batchSampler().create(train, b, args.seed(), args.dropLast()).batches(0).stream()
+                .filter(batch -> batch.length == 1).count();
+        if (ones > 0) {
+            Warnings.warn(train.name() + ": " + train.size() + " pair" + (train.size() == 1 ? "" : "s") + " in batches of " + b
+                    + " leave " + (ones == 1 ? "a batch" : ones + " batches") + " of one pair per epoch, where " + kind.className()
+                    + " has no in-batch negative: its loss is 0 and that step learns nothing;"
+                    + (train.size() == 1 ? " add data" : " set dataloader_drop_last: true or another batch size"));
+        }
+    }
+
     /** The plan a max_memory budget chose, or null without a budget (or before {@link #train}). */
     public MemoryPlan memoryPlan() {
         return memoryPlan;
@@ -172,8 +197,28 @@ public final class FineTuneJob {
             AtomicFiles.deleteTree(tmp);
         }
         Path merged = out.resolve("model");
-        LoraMerge.writeMerged(baseModel, model.adapters(), merged);
+        try {
+            LoraMerge.writeMerged(baseModel, model.adapters(), merged);
+        } catch (IOException e) {
+            if (!DiskFull.is(e)) {
+                throw e;
+            }
+            throw DiskFull.writing(e, merged, "the merged model", directoryBytes(baseModel), "The trained adapters are in "
+                    + adapter + " and the run's checkpoints; free some space, then run the same command with --resume to write"
+                    + " the merged model");
+        }
         return new Saved(adapter, merged);
+    }
+
+    /** The bytes of the files under {@code dir}: about what a merged copy of that model takes. */
+    private static long directoryBytes(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            long sum = 0;
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                sum += Files.size(p);
+            }
+            return sum;
+        }
     }
 
     /** The model being trained (its adapters change in place during {@link #train}). */

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embedtune.model.TextEncoder;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.onnx.ModelCache;
+import dev.embedtune.model.onnx.OnnxExporter;
 import dev.embedtune.model.st.ModelDirectory;
+import dev.embedtune.train.Warnings;
 import dev.embedtune.train.data.Dataset;
 import dev.embedtune.train.data.Example;
 import dev.embedtune.train.data.ExampleFormat;
@@ -49,13 +51,17 @@ import java.util.function.Function;
  *   <li>{@code mining}: hard negatives for (anchor, positive) training pairs, never from a query's
  *       own group (other data shapes train as they are);</li>
  *   <li>training: LoRA over the (quantised) base ({@link FineTuneJob}), saving {@code adapter/}
- *       (PEFT) and the merged {@code model/} (sentence-transformers);</li>
+ *       (PEFT) and the merged {@code model/} (sentence-transformers), and with {@code export_onnx}
+ *       the merged model as ONNX in {@code onnx/} ({@link OnnxExporter});</li>
  *   <li>fine-tuned evaluation (when the spec has an eval split): the merged model, loaded as any model
  *       directory is, so base and fine-tuned compare like for like;</li>
  *   <li>{@code report}: {@code report.json}, {@code report.md}, and the charts of {@link Options#charts}.</li>
  * </ol>
  */
 public final class Pipeline {
+
+    /** The folder of the ONNX export ({@code export_onnx}) in the output directory. */
+    public static final String ONNX_DIR = "onnx";
 
     /** Texts per encoder call in the evaluations and dense mining. */
     static final int EVAL_BATCH_SIZE = 32;
@@ -132,6 +138,11 @@ public final class Pipeline {
         ModelDirectory model = ModelDirectory.read(modelDir);
         int dimension = model.pooling().outputDimension();
         checkDims(spec, dimension, modelDir, out);
+        int positions = model.config().maxPositionEmbeddings();
+        if (spec.maxLength() > positions) {
+            Warnings.warn("max_length " + spec.maxLength() + " exceeds the model's max_position_embeddings " + positions + " ("
+                    + model.transformerDir().resolve("config.json") + "); texts are cut at " + positions + " tokens");
+        }
         out.printf("   %s (%s, %d layers, dimension %d)%n", modelDir, model.config().modelType(), model.config().numHiddenLayers(),
                 dimension);
         timings.put("import", seconds(t));
@@ -170,6 +181,12 @@ public final class Pipeline {
         TrainerListener listener = options.listener() == null ? null : options.listener().apply(job);
         TrainResult trained = job.train(mined.dataset(), data.evaluator(), listener, spec.resumeFromCheckpoint());
         FineTuneJob.Saved saved = job.save();
+        OutputDirectory.dropPreviousReport(outDir);   // a previous run's, kept by an overwrite until now
+        if (spec.exportOnnx()) {
+            // the merged model as ONNX, for the serving stacks (ONNX Runtime, langchain4j, DJL): issue 19
+            OnnxExporter.Result onnx = OnnxExporter.export(saved.modelDir(), outDir.resolve(ONNX_DIR), OnnxExporter.Options.DEFAULT);
+            out.printf("   exported %s (opset %d, inputs %s, %,d bytes)%n", onnx.onnxFile(), onnx.opset(), onnx.inputs(), onnx.onnxBytes());
+        }
         out.printf("   trained %s, mean loss %.4f, %.0f s%n", steps(trained.globalStep()), trained.trainingLoss(), trained.runtimeSeconds());
         timings.put("training", seconds(t));
 
@@ -332,6 +349,9 @@ public final class Pipeline {
         }
         out.println("   adapter:  " + r.saved().adapterDir() + " (PEFT)");
         out.println("   model:    " + r.saved().modelDir() + " (sentence-transformers, merged)");
+        if (r.spec().exportOnnx()) {
+            out.println("   onnx:     " + r.outputDir().resolve(ONNX_DIR) + " (model.onnx, tokenizer.json)");
+        }
         out.println("   metrics:  " + r.metricsLog());
         out.flush();
     }

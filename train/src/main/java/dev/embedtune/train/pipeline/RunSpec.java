@@ -117,11 +117,13 @@ import java.util.function.Consumer;
  * @param training the trainer's arguments; its {@code output_dir} is the run's output directory
  * @param overwriteOutputDir replace an earlier run's files in the output directory
  * @param resumeFromCheckpoint null, {@code latest} or a checkpoint directory
+ * @param exportOnnx also write the merged model as ONNX ({@code onnx/}: model.onnx, tokenizer.json and
+ *     the sentence-transformers files), for the JVM serving stacks (issue 19)
  */
 public record RunSpec(String model, Path data, String columns, String trainSplit, String evalSplit, String evaluator,
         int maxLength, BaseQuantization quantization, LoraConfig lora, boolean modelDropout, String loss,
         List<Integer> matryoshkaDims, int miniBatchSize, Mining mining, boolean baseEvaluation, boolean report,
-        TrainingArguments training, boolean overwriteOutputDir, String resumeFromCheckpoint) {
+        TrainingArguments training, boolean overwriteOutputDir, String resumeFromCheckpoint, boolean exportOnnx) {
 
     public static final String DEFAULT_MODEL = "builtin:all-minilm-l6-v2";
     public static final Path DEFAULT_OUTPUT = Path.of("runs/main");
@@ -131,7 +133,7 @@ public record RunSpec(String model, Path data, String columns, String trainSplit
     public static final List<String> KEYS = List.of("model", "data", "columns", "output_dir", "train_split", "eval_split",
             "evaluator", "max_length", "quantization", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
             "lora_bias", "modules_to_save", "model_dropout", "loss", "matryoshka_dims", "mini_batch_size", "base_evaluation",
-            "report", "overwrite_output_dir", "resume_from_checkpoint", "mining");
+            "report", "overwrite_output_dir", "resume_from_checkpoint", "mining", "export_onnx");
 
     /** The keys under {@code mining:}. */
     public static final List<String> MINING_KEYS = List.of("enabled", "scorer", "num_negatives", "range_min", "range_max",
@@ -267,7 +269,7 @@ public record RunSpec(String model, Path data, String columns, String trainSplit
     public RunSpec withOutputDir(Path dir) {
         return new RunSpec(model, data, columns, trainSplit, evalSplit, evaluator, maxLength, quantization, lora, modelDropout, loss,
                 matryoshkaDims, miniBatchSize, mining, baseEvaluation, report, training.toBuilder().outputDir(dir).build(),
-                overwriteOutputDir, resumeFromCheckpoint);
+                overwriteOutputDir, resumeFromCheckpoint, exportOnnx);
     }
 
     // ---------------------------------------------------------------- reading
@@ -320,6 +322,7 @@ public record RunSpec(String model, Path data, String columns, String trainSplit
         o.put("report", true);
         o.put("overwrite_output_dir", false);
         o.putNull("resume_from_checkpoint");
+        o.put("export_onnx", false);
         o.set("mining", miningTree(Mining.defaults(42)));
         o.put("num_train_epochs", 1.0);
         o.put("per_device_train_batch_size", 32);
@@ -445,7 +448,8 @@ public record RunSpec(String model, Path data, String columns, String trainSplit
                     f.bool("report"),
                     training,
                     f.bool("overwrite_output_dir"),
-                    resume);
+                    resume,
+                    f.bool("export_onnx"));
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(source + ":")) {
                 throw e;
@@ -524,6 +528,7 @@ public record RunSpec(String model, Path data, String columns, String trainSplit
         o.put("report", report);
         o.put("overwrite_output_dir", overwriteOutputDir);
         putOrNull(o, "resume_from_checkpoint", resumeFromCheckpoint);
+        o.put("export_onnx", exportOnnx);
         o.set("mining", miningTree(mining));
         ObjectNode t = training.toJson();
         t.remove("output_dir");

@@ -41,7 +41,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Per optimizer step: zero the gradients; for each of up to {@code gradient_accumulation_steps}
  * micro-batches call {@link TrainableModel#forwardBackward} with {@code lossScale = 1/accumulation};
  * clip by global norm; AdamW at the schedule's rate; then log, evaluate and checkpoint when due. A
- * loss or gradient norm that is not finite throws {@link NonFiniteLossException} before the update.
+ * loss or gradient norm that is not finite throws {@link NonFiniteLossException} before the update; a
+ * collapsed run (zero gradients at a non-zero loss, or every text embedding alike at the end) throws
+ * {@link TrainingCollapsedException} before {@code final/} is written ({@link CollapseCheck}).
  *
  * <p>Not thread-safe; one {@code train} call at a time.
  */
@@ -124,6 +126,7 @@ public final class Trainer {
      * @param resumeFrom null to start fresh, {@code "latest"} for the newest complete checkpoint in
      *     {@code output_dir}, or a checkpoint directory
      * @throws NonFiniteLossException when a loss or gradient norm is NaN or infinite (nothing is updated or saved)
+     * @throws TrainingCollapsedException when the run stopped learning (see {@link CollapseCheck}); final/ is not written
      */
     public TrainResult train(String resumeFrom) throws IOException {
         long startNanos = System.nanoTime();
@@ -150,8 +153,8 @@ public final class Trainer {
         if (resumeFrom == null) {
             log = MetricsLog.fresh(out);
         } else {
-            Path dir = resumeFrom.equals("latest") ? Checkpoints.latest(out) : Path.of(resumeFrom);
-            Checkpoint c = Checkpoints.load(dir);
+            // "latest" skips a damaged newest checkpoint with a warning; a named one must be readable
+            Checkpoint c = resumeFrom.equals("latest") ? Checkpoints.loadLatest(out) : Checkpoints.load(Path.of(resumeFrom));
             checkResumable(c);
             restore(params, c.parameters(), c.dir());
             optimizer.restore(c.state().optimizerSteps(), c.firstMoments(), c.secondMoments());
@@ -159,6 +162,7 @@ public final class Trainer {
             log = MetricsLog.resumed(out, c.state().logHistoryLength());
         }
 
+        CollapseCheck collapse = new CollapseCheck(args.learningRate());
         int startStep = s.globalStep;
         ProgressBarListener bar = args.disableTqdm() ? null : new ProgressBarListener();
         try {
@@ -189,7 +193,8 @@ public final class Trainer {
                     long dropout = dropoutSeed(args.seed(), s.globalStep, mb - s.batchInEpoch);
                     double l = model.forwardBackward(columns(batch), labels(batch), loss, 1.0 / accumulation, dropout);
                     if (!Double.isFinite(l)) {
-                        throw new NonFiniteLossException(step, "loss", l, "epoch " + s.epoch + ", micro-batch " + mb);
+                        throw new NonFiniteLossException(step, "loss", l, "epoch " + s.epoch + ", micro-batch " + mb,
+                                lastCheckpoint(out), args.learningRate());
                     }
                     stepLoss += l / accumulation;
                 }
@@ -197,8 +202,10 @@ public final class Trainer {
                 // clip, step, schedule
                 double gradNorm = GradientClipping.clip(grads.values(), args.maxGradNorm());
                 if (!Double.isFinite(gradNorm)) {
-                    throw new NonFiniteLossException(step, "gradient norm", gradNorm, "epoch " + s.epoch + ", loss " + stepLoss);
+                    throw new NonFiniteLossException(step, "gradient norm", gradNorm, "epoch " + s.epoch + ", loss " + stepLoss,
+                            lastCheckpoint(out), args.learningRate());
                 }
+                collapse.afterBackward(step, stepLoss, gradNorm);
                 double lr = schedule.learningRate(s.globalStep);
                 optimizer.step(params, grads, lr);
                 s.globalStep = step;
@@ -249,6 +256,7 @@ public final class Trainer {
                 // HF: "Loading best model from … (score: …)"
                 restore(params, Checkpoints.load(best).parameters(), best);
             }
+            collapse.atEnd(s.globalStep, data, model.encoder());   // before final/ replaces an earlier good one
             Path finalDir = saveFinal(out);
             TrainResult result = new TrainResult(s.globalStep, trainLoss, runtime, best, s.bestMetric, finalDir);
             listener.onTrainEnd(result);
@@ -388,6 +396,16 @@ public final class Trainer {
         if (!differ.isEmpty()) {
             throw new IllegalArgumentException(c.dir() + " was written with other data-order settings (checkpoint vs now: "
                     + String.join(", ", differ) + "); resuming would not continue the same run");
+        }
+    }
+
+    /** The newest complete checkpoint in {@code out}, or null. */
+    private static Path lastCheckpoint(Path out) {
+        try {
+            List<Path> all = Checkpoints.sorted(out);
+            return all.isEmpty() ? null : all.get(all.size() - 1);
+        } catch (IOException e) {
+            return null;
         }
     }
 

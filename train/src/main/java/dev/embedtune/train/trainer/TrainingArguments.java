@@ -101,6 +101,9 @@ public record TrainingArguments(
         if (maxSteps == 0 || maxSteps < -1) {
             throw new IllegalArgumentException("max_steps must be positive, or -1 to train num_train_epochs, got " + maxSteps);
         }
+        if (!(numTrainEpochs >= 0)) {   // negative or NaN is a mistake even when max_steps makes it unused
+            throw new IllegalArgumentException("num_train_epochs must be positive, got " + numTrainEpochs);
+        }
         if (maxSteps < 0 && !(numTrainEpochs > 0)) {
             throw new IllegalArgumentException("num_train_epochs must be positive when max_steps is -1, got " + numTrainEpochs);
         }

@@ -299,7 +299,8 @@ class TrainerTest {
         NonFiniteLossException e = assertThrows(NonFiniteLossException.class,
                 () -> new Trainer(m, d, MNRL, args, meanCosine(d), null).train());
         assertEquals(5, e.step());
-        assertTrue(e.getMessage().startsWith("non-finite loss NaN at step 5 (epoch 0, micro-batch 4)"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("non-finite loss NaN at step 5 (epoch 0, micro-batch 4)")
+                && e.getMessage().contains("Resume from " + out.resolve("checkpoint-4") + " (--resume)"), e.getMessage());
         // the parameters are step 4's, which checkpoint-4 holds intact; nothing of step 5 was written
         assertSameFloats(floats(Checkpoints.load(out.resolve("checkpoint-4")).parameters()), m.floats());
         assertEquals(out.resolve("checkpoint-4"), Checkpoints.latest(out));
