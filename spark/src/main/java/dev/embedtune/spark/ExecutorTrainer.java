@@ -21,7 +21,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link LoraTrainingModel#rowSeeds}), so the masks are those of the single-process step, and a
  * retried task computes the same values.
  *
- * <p>Tasks of one JVM take turns on the model (one forward at a time).
+ * <p>Tasks of one JVM take turns on the model (one forward at a time) and on its one training pass,
+ * kept from task to task as the local trainer keeps it from step to step (a task's bits do not depend
+ * on what the pass held before: ExecutorTrainerTest; re-allocating it per task cost seconds a step).
  */
 final class ExecutorTrainer {
 
@@ -70,7 +72,6 @@ final class ExecutorTrainer {
             }
             out[c] = rows;
         }
-        release();
         return out;
     }
 
@@ -90,22 +91,7 @@ final class ExecutorTrainer {
                 model.trainingEncoder().backward(pass, pooling.backward(dE, saved));
             }
         }
-        float[][] grads = ParameterSnapshot.of(model.gradients()).values();
-        release();
-        return grads;
-    }
-
-    /**
-     * Every task starts without a pass to reuse: a pass sized for an earlier task's batch can be reused
-     * for a smaller one, which changes buffer layouts and with them the last bits of some sums; a
-     * task's result must depend on its input only (the same on a retry, on another executor, after a
-     * restart).
-     */
-    private void release() {
-        if (pass != null) {
-            pass.close();
-            pass = null;
-        }
+        return ParameterSnapshot.of(model.gradients()).values();
     }
 
     /** Train-mode forward of rows [b, e) of the slice's column c, into the reused pass. */
