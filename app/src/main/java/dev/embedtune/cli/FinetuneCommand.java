@@ -228,8 +228,17 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return call(Pipeline.Options.defaults());
+    }
+
+    /**
+     * The command with the pipeline's options given: in this process ({@link #call()}), or with another
+     * {@link dev.embedtune.train.pipeline.PipelineBackend} (the spark module's {@code finetune}, which
+     * takes this command's options and so its run specification, messages and exit codes).
+     */
+    public Integer call(Pipeline.Options options) throws Exception {
         try {
-            return run();
+            return run(options);
         } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | NoSuchFileException
                 | IllegalArgumentException e) {
             PrintWriter err = spec.commandLine().getErr();
@@ -263,11 +272,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
     }
 
-    private int run() throws Exception {
+    private int run(Pipeline.Options options) throws Exception {
         if (!Files.isRegularFile(train)) {
             throw new ParameterException(spec.commandLine(), "--train " + train + ": no such file");
         }
-        Pipeline.run(spec(), spec.commandLine().getOut());
+        Pipeline.run(spec(), options, spec.commandLine().getOut());
         return 0;
     }
 }

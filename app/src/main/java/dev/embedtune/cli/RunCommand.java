@@ -48,6 +48,15 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        return call(Pipeline.Options.defaults().withCharts(RunCharts::draw));
+    }
+
+    /**
+     * The command with the pipeline's options given: in this process ({@link #call()}), or with another
+     * {@link dev.embedtune.train.pipeline.PipelineBackend} (the spark module's {@code run}, which takes
+     * this command's options and so its run specification).
+     */
+    public Integer call(Pipeline.Options options) throws IOException {
         RunSpec s;
         try {
             RunSpec defaults = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT);
@@ -63,7 +72,7 @@ public final class RunCommand implements Callable<Integer> {
             spec.commandLine().getOut().flush();
             return 0;
         }
-        return run(s, spec, "run");
+        return run(s, spec, "run", options);
     }
 
     /** The record as YAML, every key, in {@link RunSpec#toTree}'s order. */
@@ -87,8 +96,12 @@ public final class RunCommand implements Callable<Integer> {
      * mined) or a diverging loss is reported as one line on stderr with exit code 1, as a bad config is.
      */
     static int run(RunSpec config, CommandSpec spec, String command) throws IOException {
+        return run(config, spec, command, Pipeline.Options.defaults().withCharts(RunCharts::draw));
+    }
+
+    private static int run(RunSpec config, CommandSpec spec, String command, Pipeline.Options options) throws IOException {
         try {
-            Pipeline.run(config, Pipeline.Options.defaults().withCharts(RunCharts::draw), spec.commandLine().getOut());
+            Pipeline.run(config, options, spec.commandLine().getOut());
         } catch (DatasetFormatException | ModelFormatException | NonFiniteLossException | IllegalArgumentException e) {
             return fail(spec, command, e.getMessage());
         } catch (NoSuchFileException e) {
