@@ -235,7 +235,16 @@ public final class FinetuneCommand implements Callable<Integer> {
     /** Errors are reported by {@link ErrorHandler}: one line naming the file or key. */
     @Override
     public Integer call() throws Exception {
-        return run();
+        return call(Pipeline.Options.defaults());
+    }
+
+    /**
+     * The command with the pipeline's options given: in this process ({@link #call()}), or with another
+     * {@link dev.embedtune.train.pipeline.PipelineBackend} (the spark module's {@code finetune}, which
+     * takes this command's options and so its run specification, messages and exit codes).
+     */
+    public Integer call(Pipeline.Options options) throws Exception {
+        return run(options);
     }
 
     /**
@@ -255,11 +264,11 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
     }
 
-    private int run() throws Exception {
+    private int run(Pipeline.Options options) throws Exception {
         if (!Files.isRegularFile(train)) {
             throw new ParameterException(spec.commandLine(), "--train " + train + ": no such file");
         }
-        Pipeline.run(spec(), spec.commandLine().getOut());
+        Pipeline.run(spec(), options, spec.commandLine().getOut());
         return 0;
     }
 }

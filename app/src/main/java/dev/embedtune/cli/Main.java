@@ -38,7 +38,14 @@ public final class Main implements Runnable {
      * for a user's error), warnings ({@link Warnings}) as {@code warning: …} lines on its error stream.
      */
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new Main());
+        return configure(new CommandLine(new Main()));
+    }
+
+    /**
+     * Installs embedtune's error reporting and warning routing on a command line (also the spark
+     * module's, whose commands run the same pipeline and throw the same errors).
+     */
+    public static CommandLine configure(CommandLine cli) {
         ErrorHandler errors = new ErrorHandler();
         cli.setExecutionExceptionHandler(errors);
         cli.setParameterExceptionHandler(errors);

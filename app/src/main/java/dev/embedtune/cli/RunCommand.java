@@ -49,6 +49,15 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        return call(Pipeline.Options.defaults().withCharts(RunCharts::draw));
+    }
+
+    /**
+     * The command with the pipeline's options given: in this process ({@link #call()}), or with another
+     * {@link dev.embedtune.train.pipeline.PipelineBackend} (the spark module's {@code run}, which takes
+     * this command's options and so its run specification).
+     */
+    public Integer call(Pipeline.Options options) throws IOException {
         RunSpec defaults = RunSpec.defaults(RunSpec.DEFAULT_OUTPUT);
         RunSpec s = config == null ? defaults : SettingsFile.readSpec(config, defaults, warnings(spec, "run"));
         s = s.withOverrides(SpecOptions.overrides(spec.commandLine().getParseResult()), "command line", warnings(spec, "run"));
@@ -57,7 +66,7 @@ public final class RunCommand implements Callable<Integer> {
             spec.commandLine().getOut().flush();
             return 0;
         }
-        return run(s, spec, "run");
+        return run(s, spec, "run", options);
     }
 
     /** The record as YAML, every key, in {@link RunSpec#toTree}'s order. */
@@ -79,7 +88,11 @@ public final class RunCommand implements Callable<Integer> {
      * config is ({@link ErrorHandler}).
      */
     static int run(RunSpec config, CommandSpec spec, String command) throws IOException {
-        Pipeline.run(config, Pipeline.Options.defaults().withCharts(RunCharts::draw), spec.commandLine().getOut());
+        return run(config, spec, command, Pipeline.Options.defaults().withCharts(RunCharts::draw));
+    }
+
+    private static int run(RunSpec config, CommandSpec spec, String command, Pipeline.Options options) throws IOException {
+        Pipeline.run(config, options, spec.commandLine().getOut());
         return 0;
     }
 }

@@ -74,6 +74,7 @@ public final class DistributedTrainingModel implements TrainableModel, AutoClose
     private final TrainingSpec spec;
     private final int partitions;
     private final int fanIn;
+    private final int memoryMiniBatch;
     private InjectedFault fault;
     private Broadcast<ParameterSnapshot> broadcast;
     private ParameterSnapshot broadcastValues;
@@ -85,14 +86,26 @@ public final class DistributedTrainingModel implements TrainableModel, AutoClose
      * @param fanIn partitions summed per group of the gradient tree (see {@link OrderedSum})
      */
     public DistributedTrainingModel(JavaSparkContext sc, TrainingSpec spec, int partitions, int fanIn) throws IOException {
-        if (partitions < 1 || fanIn < 2) {
-            throw new IllegalArgumentException("partitions must be >= 1 and fanIn >= 2, got " + partitions + ", " + fanIn);
+        this(sc, spec.create(), spec, partitions, fanIn, 0);
+    }
+
+    /**
+     * @param driver the driver's model, built from {@code spec} (e.g. by {@link dev.embedtune.train.pipeline.FineTuneJob})
+     * @param memoryMiniBatch GradCache mini-batch rows a memory budget asks of each task (0: none), as
+     *     {@link LoraTrainingModel#setMemoryMiniBatch}
+     */
+    public DistributedTrainingModel(JavaSparkContext sc, LoraTrainingModel driver, TrainingSpec spec, int partitions, int fanIn,
+            int memoryMiniBatch) {
+        if (partitions < 1 || fanIn < 2 || memoryMiniBatch < 0) {
+            throw new IllegalArgumentException("partitions must be >= 1, fanIn >= 2 and memoryMiniBatch >= 0, got " + partitions
+                    + ", " + fanIn + ", " + memoryMiniBatch);
         }
         this.sc = sc;
         this.spec = spec;
         this.partitions = partitions;
         this.fanIn = fanIn;
-        this.driver = spec.create();
+        this.memoryMiniBatch = memoryMiniBatch;
+        this.driver = driver;
     }
 
     /** Makes one task fail once (tests of Spark's retry). */
@@ -144,7 +157,8 @@ public final class DistributedTrainingModel implements TrainableModel, AutoClose
         }
         int rows = columns.get(0).size();
         int tasks = Math.min(partitions, rows);
-        int miniBatch = gradCacheMiniBatch(loss);
+        int cached = gradCacheMiniBatch(loss);
+        int miniBatch = memoryMiniBatch == 0 ? cached : cached > 0 ? Math.min(cached, memoryMiniBatch) : memoryMiniBatch;
         List<ExecutorTrainer.Slice> slices = new ArrayList<>();
         long tokenBytes = 0;
         for (int p = 0; p < tasks; p++) {

@@ -5,7 +5,9 @@ import dev.embedtune.model.training.TrainingEncoder;
 import dev.embedtune.train.trainer.LoraTrainingModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,13 +23,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link LoraTrainingModel#rowSeeds}), so the masks are those of the single-process step, and a
  * retried task computes the same values.
  *
- * <p>Tasks of one JVM take turns on the model (one forward at a time).
+ * <p>Tasks of one JVM take turns on the model (one forward at a time) and on its training passes (one
+ * per column), kept from task to task as the local model keeps them from step to step: a task's bits
+ * do not depend on what a pass held before (ExecutorTrainerTest), and allocating a pass per task cost
+ * more than the task's compute (docs/BENCHMARKS.md, "Spark").
  */
 final class ExecutorTrainer {
 
     private final LoraTrainingModel model;
     private final TrainablePooling pooling;
-    private TrainingEncoder.Pass pass;
+    private final List<TrainingEncoder.Pass> passes = new ArrayList<>();   // one per column, as LoraTrainingModel keeps them
     private long version = -1;
 
     private ExecutorTrainer(LoraTrainingModel model) {
@@ -63,14 +68,13 @@ final class ExecutorTrainer {
             int step = miniBatch > 0 ? miniBatch : s.rows();
             for (int b = 0; b < s.rows(); b += step) {
                 int e = Math.min(s.rows(), b + step);
-                forward(s, c, b, e, dropoutSeed);
+                TrainingEncoder.Pass pass = forward(s, c, b, e, dropoutSeed);
                 float[][] part = pooling.forward(pass.hidden(), pass.keyMask(), new TrainablePooling.Saved())
                         .castTo(DataType.FLOAT).toFloatMatrix();
                 System.arraycopy(part, 0, rows, b, e - b);
             }
             out[c] = rows;
         }
-        release();
         return out;
     }
 
@@ -82,7 +86,7 @@ final class ExecutorTrainer {
             int step = miniBatch > 0 ? miniBatch : s.rows();
             for (int b = 0; b < s.rows(); b += step) {
                 int e = Math.min(s.rows(), b + step);
-                forward(s, c, b, e, dropoutSeed);
+                TrainingEncoder.Pass pass = forward(s, c, b, e, dropoutSeed);
                 TrainablePooling.Saved saved = new TrainablePooling.Saved();
                 pooling.forward(pass.hidden(), pass.keyMask(), saved);
                 INDArray dE = Nd4j.createFromArray(Arrays.copyOfRange(s.dEmbedding()[c], b, e))
@@ -90,29 +94,19 @@ final class ExecutorTrainer {
                 model.trainingEncoder().backward(pass, pooling.backward(dE, saved));
             }
         }
-        float[][] grads = ParameterSnapshot.of(model.gradients()).values();
-        release();
-        return grads;
+        return ParameterSnapshot.of(model.gradients()).values();
     }
 
-    /**
-     * Every task starts without a pass to reuse: a pass sized for an earlier task's batch can be reused
-     * for a smaller one, which changes buffer layouts and with them the last bits of some sums; a
-     * task's result must depend on its input only (the same on a retry, on another executor, after a
-     * restart).
-     */
-    private void release() {
-        if (pass != null) {
-            pass.close();
-            pass = null;
-        }
-    }
-
-    /** Train-mode forward of rows [b, e) of the slice's column c, into the reused pass. */
-    private void forward(Slice s, int c, int b, int e, long dropoutSeed) {
+    /** Train-mode forward of rows [b, e) of the slice's column c, into column c's reused pass. */
+    private TrainingEncoder.Pass forward(Slice s, int c, int b, int e, long dropoutSeed) {
         long[] seeds = LoraTrainingModel.rowSeeds(dropoutSeed, c, s.firstRow() + b, e - b);
-        pass = model.trainingEncoder().forward(Arrays.copyOfRange(s.ids()[c], b, e), Arrays.copyOfRange(s.mask()[c], b, e),
-                Arrays.copyOfRange(s.types()[c], b, e), pass, seeds);
+        while (passes.size() <= c) {
+            passes.add(null);
+        }
+        TrainingEncoder.Pass pass = model.trainingEncoder().forward(Arrays.copyOfRange(s.ids()[c], b, e),
+                Arrays.copyOfRange(s.mask()[c], b, e), Arrays.copyOfRange(s.types()[c], b, e), passes.get(c), seeds);
+        passes.set(c, pass);
+        return pass;
     }
 
     private void sync(Broadcast<ParameterSnapshot> params) {

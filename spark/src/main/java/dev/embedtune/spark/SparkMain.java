@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "embedtune-spark", mixinStandardHelpOptions = true, version = "embedtune-spark 0.1.0",
         description = "embedtune on Apache Spark: the local CLI's commands, distributed over executors.",
         subcommands = {CommandLine.HelpCommand.class, SparkEmbedCommand.class, SparkMineNegativesCommand.class,
-                SparkEvaluateCommand.class, SparkFinetuneCommand.class})
+                SparkEvaluateCommand.class, SparkFinetuneCommand.class, SparkRunCommand.class})
 public final class SparkMain implements Runnable {
 
     @Option(names = "--master", paramLabel = "URL",
@@ -29,7 +29,7 @@ public final class SparkMain implements Runnable {
     private SparkSession session;
 
     public static void main(String[] args) {
-        int code = new CommandLine(new SparkMain()).execute(args);
+        int code = dev.embedtune.cli.Main.configure(new CommandLine(new SparkMain())).execute(args);
         System.exit(code);
     }
 

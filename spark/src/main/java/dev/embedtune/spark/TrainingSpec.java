@@ -13,12 +13,13 @@ import java.util.List;
 /**
  * What an executor needs to build its copy of the training model, in a form Spark can ship: the base
  * model directory as the executors see it, the LoRA settings, the base quantisation, the max length,
- * whether the model's own dropout applies, and the adapters' init seed. Equal specs share one model per
- * executor JVM; its adapters are overwritten from the driver's broadcast before every step.
+ * whether the model's own dropout applies, the adapters' init seed, and whether the encoder recomputes
+ * activations in the backward (gradient checkpointing). Equal specs share one model per executor JVM;
+ * its adapters are overwritten from the driver's broadcast before every step.
  */
 public record TrainingSpec(String modelDir, int r, double alpha, double loraDropout, List<String> targetModules,
         boolean useRslora, String bias, List<String> modulesToSave, String quantization, Integer maxLength,
-        boolean modelDropout, long seed) implements Serializable {
+        boolean modelDropout, long seed, boolean gradientCheckpointing) implements Serializable {
 
     public TrainingSpec {
         targetModules = new ArrayList<>(targetModules);
@@ -29,7 +30,12 @@ public record TrainingSpec(String modelDir, int r, double alpha, double loraDrop
             boolean modelDropout, long seed) {
         return new TrainingSpec(modelDir.toString(), lora.r(), lora.alpha(), lora.dropout(), lora.targetModules(),
                 lora.useRslora(), lora.bias().peftName(), lora.modulesToSave(), quantization.toString(), maxLength,
-                modelDropout, seed);
+                modelDropout, seed, false);
+    }
+
+    public TrainingSpec withGradientCheckpointing(boolean enabled) {
+        return new TrainingSpec(modelDir, r, alpha, loraDropout, targetModules, useRslora, bias, modulesToSave, quantization,
+                maxLength, modelDropout, seed, enabled);
     }
 
     public LoraConfig lora() {
@@ -37,7 +43,9 @@ public record TrainingSpec(String modelDir, int r, double alpha, double loraDrop
     }
 
     public LoraTrainingModel create() throws IOException {
-        return LoraTrainingModel.create(Path.of(modelDir), lora(), BaseQuantization.parse(quantization), maxLength, seed,
-                modelDropout);
+        LoraTrainingModel model = LoraTrainingModel.create(Path.of(modelDir), lora(), BaseQuantization.parse(quantization),
+                maxLength, seed, modelDropout);
+        model.trainingEncoder().setGradientCheckpointing(gradientCheckpointing);
+        return model;
     }
 }

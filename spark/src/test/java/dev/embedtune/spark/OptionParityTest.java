@@ -13,7 +13,7 @@ import picocli.CommandLine;
 /**
  * The Spark commands take the local commands' options (no second dialect): every option of the local
  * command exists on the Spark one with the same name. The Spark commands add --partitions (and embed
- * --quantization). finetune needs no such check: the local command itself parses its options.
+ * --quantization). finetune and run need no such check: the local commands themselves parse their options.
  */
 class OptionParityTest {
 

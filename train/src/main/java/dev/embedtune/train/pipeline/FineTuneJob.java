@@ -13,6 +13,7 @@ import dev.embedtune.train.trainer.DiskFull;
 import dev.embedtune.train.trainer.LoraTrainingModel;
 import dev.embedtune.train.trainer.MemoryPlan;
 import dev.embedtune.train.trainer.TrainResult;
+import dev.embedtune.train.trainer.TrainableModel;
 import dev.embedtune.train.trainer.Trainer;
 import dev.embedtune.train.trainer.TrainerListener;
 import dev.embedtune.train.trainer.TrainingArguments;
@@ -76,14 +77,16 @@ public final class FineTuneJob {
     private final LoraTrainingModel model;
     private MemoryPlan memoryPlan;
     private final EmbeddingLoss loss;
+    private final PipelineBackend backend;
     private TrainResult result;
 
-    private FineTuneJob(RunSpec spec, Path baseModel, LoraTrainingModel model, EmbeddingLoss loss) {
+    private FineTuneJob(RunSpec spec, Path baseModel, LoraTrainingModel model, EmbeddingLoss loss, PipelineBackend backend) {
         this.spec = spec;
         this.baseModel = baseModel;
         this.args = spec.training();
         this.model = model;
         this.loss = loss;
+        this.backend = backend;
     }
 
     /**
@@ -98,12 +101,18 @@ public final class FineTuneJob {
      * @throws IOException when the model directory cannot be read
      */
     public static FineTuneJob prepare(RunSpec spec, Path baseModel) throws IOException {
+        return prepare(spec, baseModel, PipelineBackend.LOCAL);
+    }
+
+    /** As {@link #prepare(RunSpec, Path)}, the training step run by {@code backend} ({@link PipelineBackend#trainable}). */
+    public static FineTuneJob prepare(RunSpec spec, Path baseModel, PipelineBackend backend) throws IOException {
         Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(backend, "backend");
         LoraTrainingModel model = LoraTrainingModel.create(baseModel, spec.lora(), spec.quantization(), spec.maxLength(),
                 spec.training().seed(), spec.modelDropout());
         int dimension = model.baseModel().pooling().outputDimension();
         EmbeddingLoss loss = loss(spec.loss(), dimension, spec.matryoshkaDims(), spec.miniBatchSize());
-        return new FineTuneJob(spec, baseModel, model, loss);
+        return new FineTuneJob(spec, baseModel, model, loss, backend);
     }
 
     /**
@@ -124,8 +133,19 @@ public final class FineTuneJob {
         requireFormat(spec.loss(), train);
         warnBatchOfOne(train);
         planMemory(train);
-        Trainer trainer = new Trainer(model, train, loss, args, evaluator, listener);
-        result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
+        TrainableModel trained = backend.trainable(this);
+        try {
+            Trainer trainer = new Trainer(trained, train, loss, args, evaluator, listener);
+            result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
+        } finally {
+            if (trained != model && trained instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IOException("could not release the training step's resources", e);
+                }
+            }
+        }
         return result;
     }
 
@@ -219,6 +239,11 @@ public final class FineTuneJob {
             }
             return sum;
         }
+    }
+
+    /** The base model directory the job loaded (and {@link #save} merges into). */
+    public Path baseModel() {
+        return baseModel;
     }
 
     /** The model being trained (its adapters change in place during {@link #train}). */

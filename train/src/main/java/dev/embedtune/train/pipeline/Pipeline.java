@@ -2,8 +2,6 @@ package dev.embedtune.train.pipeline;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.embedtune.model.TextEncoder;
-import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.model.onnx.ModelCache;
 import dev.embedtune.model.onnx.OnnxExporter;
 import dev.embedtune.model.st.ModelDirectory;
@@ -57,6 +55,9 @@ import java.util.function.Function;
  *       directory is, so base and fine-tuned compare like for like;</li>
  *   <li>{@code report}: {@code report.json}, {@code report.md}, and the charts of {@link Options#charts}.</li>
  * </ol>
+ *
+ * <p>The embeddings (evaluations, dense mining) and the training step run where {@link Options#backend}
+ * says: in this process, or on a cluster (the spark module's {@code run} and {@code finetune}).
  */
 public final class Pipeline {
 
@@ -64,7 +65,7 @@ public final class Pipeline {
     public static final String ONNX_DIR = "onnx";
 
     /** Texts per encoder call in the evaluations and dense mining. */
-    static final int EVAL_BATCH_SIZE = 32;
+    public static final int EVAL_BATCH_SIZE = 32;
 
     /** Draws a run's charts into its directory (the application's business: it needs a charting library). */
     @FunctionalInterface
@@ -79,14 +80,30 @@ public final class Pipeline {
      * @param data the training set and evaluator to use instead of reading the spec's data file, or null
      * @param listener builds the trainer's listener for the job (e.g. HPO's rungs), or null
      * @param charts draws the report's charts, or null for none
+     * @param backend where the embeddings and the training step run ({@link PipelineBackend#LOCAL}: here)
      */
-    public record Options(PipelineData data, Function<FineTuneJob, TrainerListener> listener, Charts charts) {
+    public record Options(PipelineData data, Function<FineTuneJob, TrainerListener> listener, Charts charts,
+            PipelineBackend backend) {
+
+        public Options {
+            backend = backend == null ? PipelineBackend.LOCAL : backend;
+        }
+
+        /** In this process. */
+        public Options(PipelineData data, Function<FineTuneJob, TrainerListener> listener, Charts charts) {
+            this(data, listener, charts, PipelineBackend.LOCAL);
+        }
+
         public static Options defaults() {
             return new Options(null, null, null);
         }
 
         public Options withCharts(Charts c) {
-            return new Options(data, listener, c);
+            return new Options(data, listener, c, backend);
+        }
+
+        public Options withBackend(PipelineBackend b) {
+            return new Options(data, listener, charts, b);
         }
     }
 
@@ -158,7 +175,7 @@ public final class Pipeline {
             t = System.nanoTime();
             out.println("3. evaluating the base model …");
             out.flush();
-            baseResult = data.evaluator().evaluate(embedder(modelDir, spec));
+            baseResult = data.evaluator().evaluate(options.backend().encoder(modelDir, spec));
             out.println("   " + summary(baseResult));
             timings.put("base_evaluation", seconds(t));
         } else {
@@ -167,7 +184,7 @@ public final class Pipeline {
 
         // 3. hard negatives
         t = System.nanoTime();
-        Mined mined = mine(spec, data, modelDir, out);
+        Mined mined = mine(spec, data, modelDir, options.backend(), out);
         timings.put("mining", seconds(t));
 
         // 4. fine-tuning
@@ -177,7 +194,7 @@ public final class Pipeline {
                 spec.matryoshkaDims().isEmpty() ? "" : ", Matryoshka " + spec.matryoshkaDims(), mined.dataset().size(),
                 spec.resumeFromCheckpoint() == null ? "" : ", resuming from " + spec.resumeFromCheckpoint());
         out.flush();
-        FineTuneJob job = FineTuneJob.prepare(spec, modelDir);
+        FineTuneJob job = FineTuneJob.prepare(spec, modelDir, options.backend());
         TrainerListener listener = options.listener() == null ? null : options.listener().apply(job);
         TrainResult trained = job.train(mined.dataset(), data.evaluator(), listener, spec.resumeFromCheckpoint());
         FineTuneJob.Saved saved = job.save();
@@ -196,7 +213,7 @@ public final class Pipeline {
             t = System.nanoTime();
             out.println("6. evaluating the fine-tuned model (" + saved.modelDir() + ") …");
             out.flush();
-            tunedResult = data.evaluator().evaluate(embedder(saved.modelDir(), spec));
+            tunedResult = data.evaluator().evaluate(options.backend().encoder(saved.modelDir(), spec));
             out.println("   " + summary(tunedResult));
             timings.put("fine_tuned_evaluation", seconds(t));
         }
@@ -234,7 +251,8 @@ public final class Pipeline {
     private record Mined(Dataset dataset, int negatives) {
     }
 
-    private static Mined mine(RunSpec spec, PipelineData data, Path modelDir, PrintWriter out) throws IOException {
+    private static Mined mine(RunSpec spec, PipelineData data, Path modelDir, PipelineBackend backend, PrintWriter out)
+            throws IOException {
         Dataset train = data.train();
         RunSpec.Mining m = spec.mining();
         if (!m.enabled()) {
@@ -262,7 +280,7 @@ public final class Pipeline {
         List<String> corpus = HardNegativeMiner.corpusWithPositives(List.of(), pairs);
         Scorer scorer = switch (m.scorer()) {
             case BM25 -> new Bm25Scorer(corpus);
-            case DENSE -> new DenseScorer(embedder(modelDir, spec), corpus, 1024);
+            case DENSE -> new DenseScorer(backend.encoder(modelDir, spec), corpus, 1024);
         };
         HardNegativeMiner.Result r = HardNegativeMiner.mine(pairs, corpus, scorer, m.options());
         if (r.rows().isEmpty()) {
@@ -284,10 +302,6 @@ public final class Pipeline {
     static ExampleFormat trainingFormat(RunSpec.Mining mining) {
         return mining.options().format() == MiningOptions.Format.N_TUPLE && mining.options().numNegatives() > 1
                 ? ExampleFormat.N_TUPLE : ExampleFormat.TRIPLET;
-    }
-
-    private static TextEncoder embedder(Path dir, RunSpec spec) throws IOException {
-        return Embedder.load(dir, new Embedder.Options(EVAL_BATCH_SIZE, spec.maxLength(), null));
     }
 
     /**
