@@ -41,14 +41,22 @@ public final class Gemm {
             return;
         }
         if (fast(a, b, c)) {
-            openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
-                    transposeA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                    transposeB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                    (int) m, (int) n, (int) k, (float) alpha, pointer(a), (int) a.stride(0), pointer(b), (int) b.stride(0),
-                    (float) beta, pointer(c), (int) c.stride(0));
+            openblas(a, b, c, transposeA, transposeB, alpha, beta);
         } else {
             portable(a, b, c, transposeA, transposeB, alpha, beta);
         }
+    }
+
+    /** OpenBLAS's cblas_sgemm on the arrays' host memory (CPU; arrays as {@link #fast} checks). */
+    static void openblas(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double alpha,
+            double beta) {
+        long m = transposeA ? a.size(1) : a.size(0), k = transposeA ? a.size(0) : a.size(1);
+        long n = transposeB ? b.size(0) : b.size(1);
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
+                transposeA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                transposeB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                (int) m, (int) n, (int) k, (float) alpha, pointer(a), (int) a.stride(0), pointer(b), (int) b.stride(0),
+                (float) beta, pointer(c), (int) c.stride(0));
     }
 
     public static void portable(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double alpha,
