@@ -122,7 +122,11 @@ public final class FineTuneJob {
         requireFormat(spec.loss(), train);
         planMemory(train);
         Trainer trainer = new Trainer(model, train, loss, args, evaluator, listener);
-        result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
+        try {
+            result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
+        } finally {
+            model.releaseActivations();   // the stages after training need none of it
+        }
         return result;
     }
 
