@@ -226,6 +226,9 @@ def run_train_step(args, torch):
     loss = make_loss(model, args.loss)
     opt = torch.optim.AdamW(params, lr=2e-4, weight_decay=0.01)
     set_model_dropout(model, args.train_mode)
+    if args.gradient_checkpointing:
+        transformer_of(model).gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.train()   # transformers checkpoints layers only in train mode
     gen = torch.Generator().manual_seed(7)
     anchors = random_ids(torch, gen, args.batch, args.tokens)
     positives = random_ids(torch, gen, args.batch, args.tokens)
@@ -245,6 +248,10 @@ def run_train_step(args, torch):
     runtime["optimizer"] = "torch.optim.AdamW lr=2e-4 wd=0.01"
     runtime["dropout"] = (f"train mode: model dropout + LoRA dropout {lora_dropout}" if args.train_mode
                           else f"eval mode, LoRA dropout {lora_dropout}")
+    if args.gradient_checkpointing:
+        cfg = transformer_of(model).config
+        runtime["gradient_checkpointing"] = (f"on (non-reentrant; train mode, hidden dropout {cfg.hidden_dropout_prob},"
+                                             f" attention dropout {cfg.attention_probs_dropout_prob})")
     tokens = 2 * args.batch * args.tokens
     return result(args, "train-step", times, 1, "step", runtime,
                   {"real_tokens_per_second": tokens / statistics.median(times)},
@@ -347,6 +354,10 @@ def run_train_batches(args, torch):
     runtime = model_runtime(model, torch)
     runtime["dropout"] = (f"train mode: model dropout + LoRA dropout {lora_dropout}" if args.train_mode
                           else f"eval mode, LoRA dropout {lora_dropout}")
+    if args.gradient_checkpointing:
+        cfg = transformer_of(model).config
+        runtime["gradient_checkpointing"] = (f"on (non-reentrant; train mode, hidden dropout {cfg.hidden_dropout_prob},"
+                                             f" attention dropout {cfg.attention_probs_dropout_prob})")
     figures = {"real_tokens_per_second": sum(measured_tokens) / sum(times),
                "mean_real_tokens_per_step": statistics.mean(measured_tokens),
                "batches": len(batches)}
@@ -531,6 +542,9 @@ def main(argv=None):
     p.add_argument("--lora-dropout", type=float, default=-1.0, help="LoRA dropout (default: 0.1 in train mode, else 0)")
     p.add_argument("--attn", default="", help="attn_implementation (sdpa, eager); default: transformers' choice")
     p.add_argument("--profile", action="store_true", help="train-step: profile one more step (torch.profiler, stderr)")
+    p.add_argument("--gradient-checkpointing", action="store_true",
+                   help="train-step: Hugging Face's gradient checkpointing (non-reentrant); it acts in train mode only, so the"
+                        " model is put in train mode (give a model with dropout 0, e.g. random_model.py's, to keep eval maths)")
     p.add_argument("--self-test", action="store_true")
     args = p.parse_args(argv)
     if args.mode.startswith("ort"):

@@ -8,9 +8,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * The activation memory of one pass: a single native buffer from which the pass takes its arrays
  * ({@code [rows, cols]} views, contiguous, 64-byte aligned) in order. A batch of another size
- * re-takes them from the start, so nothing is allocated per batch; the buffer grows only when a
- * batch needs more than it holds (to 5/4 of that, so a run's slowly rising lengths do not grow it
- * every time) and is freed with the pass. Memory thus follows the batch's real tokens, not the
+ * re-takes them from the start, so nothing is allocated per batch; the buffer is allocated at
+ * exactly what the first batch needs, grows only when a later batch needs more than it holds (to
+ * 5/4 of that, so a run's slowly rising lengths do not grow it every time) and is freed with the pass. Memory thus follows the batch's real tokens, not the
  * longest batch padded.
  *
  * <p>Taking past the end throws {@link Full}; {@link #fit} then grows the buffer once to what the whole pass takes and takes everything again.
@@ -77,7 +77,12 @@ public final class Arena {
         try {
             build.accept(this);
         } catch (Full e) {
-            grow(measure(type, build) / type.width());
+            long needed = measure(type, build) / type.width();
+            if (backing == null) {
+                allocate(Math.max(ALIGN, needed));   // the first batch: exactly its size (a long-text pass is GBs)
+            } else {
+                grow(needed);                         // a larger batch later: with room for the next
+            }
             reset();
             build.accept(this);
         }

@@ -2,6 +2,7 @@ package dev.embedtune.autodiff.kernels;
 
 import dev.embedtune.quant.NativeRuntime;
 import java.nio.ByteOrder;
+import org.bytedeco.javacpp.BytePointer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -67,12 +68,14 @@ public final class KernelPath {
 
     /**
      * The array's host memory as a native-order ByteBuffer whose byte 0 is the array's first
-     * element and whose limit is its last (the Vector API reads and writes ByteBuffers).
+     * element and whose limit is its last (the Vector API reads and writes ByteBuffers). Built from
+     * the address of the array's first element (the data buffer's address pointer includes a view's
+     * offset), not by positioning the whole buffer's NIO view: NIO positions are ints, and the
+     * activation arena of a long-text pass holds more than 2 GB (bge-base, 32 × 512 tokens).
      */
     static ByteBuffer bytes(INDArray a) {
-        ByteBuffer all = a.data().asNio();
-        int start = (int) (a.offset() * Float.BYTES);
-        return all.position(start).limit(start + (int) (a.length() * Float.BYTES)).slice().order(ByteOrder.nativeOrder());
+        return new BytePointer(a.data().addressPointer()).capacity(a.length() * Float.BYTES).asByteBuffer()
+                .order(ByteOrder.nativeOrder());
     }
 
     /** The array's host memory as a FloatBuffer whose index 0 is its first element (null for null). */

@@ -78,6 +78,9 @@ final class ModernBertReference {
                         sum += scores[j];
                     }
                     for (int j = 0; j < t; j++) {
+                        if (scores[j] == 0) {
+                            continue;   // a hidden key (or an underflowed weight): adds nothing
+                        }
                         for (int c = 0; c < d; c++) {
                             context[i][head * d + c] += scores[j] / sum * v[j][head * d + c];
                         }

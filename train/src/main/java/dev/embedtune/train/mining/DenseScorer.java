@@ -1,6 +1,7 @@
 package dev.embedtune.train.mining;
 
 import dev.embedtune.model.TextEncoder;
+import dev.embedtune.train.eval.Encoding;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -11,7 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Cosine similarity of embeddings, exact top-k by blocked matrix products: the corpus is embedded
- * once (normalised); queries go through in blocks of {@code queryBlock}, each block's scores
+ * once (normalised, {@link Encoding#DEFAULT_BATCH_SIZE} texts per encoder call); queries go through
+ * in blocks of {@code queryBlock} (one encoder call each), each block's scores
  * against the whole corpus ([block, corpus] floats, never queries × corpus) feed a heap per query.
  */
 public final class DenseScorer implements Scorer {
@@ -22,7 +24,8 @@ public final class DenseScorer implements Scorer {
 
     public DenseScorer(TextEncoder encoder, List<String> corpusTexts, int queryBlock) {
         this.encoder = encoder;
-        this.corpus = normalised(encoder.encode(corpusTexts));
+        // in bounded calls: an encoder may run each call as one batch, and a corpus has 100,000s of texts
+        this.corpus = normalised(Encoding.encode(encoder, corpusTexts, Encoding.DEFAULT_BATCH_SIZE));
         this.queryBlock = queryBlock;
     }
 

@@ -138,6 +138,7 @@ public final class FineTuneJob {
             Trainer trainer = new Trainer(trained, train, loss, args, evaluator, listener);
             result = resumeFrom == null ? trainer.train() : trainer.train(resumeFrom);
         } finally {
+            model.releaseActivations();   // the stages after training need none of it
             if (trained != model && trained instanceof AutoCloseable c) {
                 try {
                     c.close();

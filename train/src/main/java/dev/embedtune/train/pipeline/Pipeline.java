@@ -176,6 +176,7 @@ public final class Pipeline {
             out.println("3. evaluating the base model …");
             out.flush();
             baseResult = data.evaluator().evaluate(options.backend().encoder(modelDir, spec));
+            releaseNativeMemory();
             out.println("   " + summary(baseResult));
             timings.put("base_evaluation", seconds(t));
         } else {
@@ -185,6 +186,7 @@ public final class Pipeline {
         // 3. hard negatives
         t = System.nanoTime();
         Mined mined = mine(spec, data, modelDir, options.backend(), out);
+        releaseNativeMemory();
         timings.put("mining", seconds(t));
 
         // 4. fine-tuning
@@ -194,10 +196,10 @@ public final class Pipeline {
                 spec.matryoshkaDims().isEmpty() ? "" : ", Matryoshka " + spec.matryoshkaDims(), mined.dataset().size(),
                 spec.resumeFromCheckpoint() == null ? "" : ", resuming from " + spec.resumeFromCheckpoint());
         out.flush();
-        FineTuneJob job = FineTuneJob.prepare(spec, modelDir, options.backend());
-        TrainerListener listener = options.listener() == null ? null : options.listener().apply(job);
-        TrainResult trained = job.train(mined.dataset(), data.evaluator(), listener, spec.resumeFromCheckpoint());
-        FineTuneJob.Saved saved = job.save();
+        Trained done = train(spec, modelDir, mined.dataset(), data, options);
+        releaseNativeMemory();
+        TrainResult trained = done.result();
+        FineTuneJob.Saved saved = done.saved();
         OutputDirectory.dropPreviousReport(outDir);   // a previous run's, kept by an overwrite until now
         if (spec.exportOnnx()) {
             // the merged model as ONNX, for the serving stacks (ONNX Runtime, langchain4j, DJL): issue 19
@@ -214,6 +216,7 @@ public final class Pipeline {
             out.println("6. evaluating the fine-tuned model (" + saved.modelDir() + ") …");
             out.flush();
             tunedResult = data.evaluator().evaluate(options.backend().encoder(saved.modelDir(), spec));
+            releaseNativeMemory();
             out.println("   " + summary(tunedResult));
             timings.put("fine_tuned_evaluation", seconds(t));
         }
@@ -246,6 +249,29 @@ public final class Pipeline {
     }
 
     // ---------------------------------------------------------------- stages
+
+    /** What training left: the trainer's result and where the adapter and merged model are. */
+    private record Trained(TrainResult result, FineTuneJob.Saved saved) {
+    }
+
+    /** Trains and saves; the job (its model, quantised base and adapters) is garbage on return. */
+    private static Trained train(RunSpec spec, Path modelDir, Dataset train, PipelineData data, Options options)
+            throws IOException {
+        FineTuneJob job = FineTuneJob.prepare(spec, modelDir, options.backend());
+        TrainerListener listener = options.listener() == null ? null : options.listener().apply(job);
+        TrainResult trained = job.train(train, data.evaluator(), listener, spec.resumeFromCheckpoint());
+        return new Trained(trained, job.save());
+    }
+
+    /**
+     * Lets the garbage collector free a finished stage's model now. ND4J frees an array's native
+     * memory (a model's weights, its activation arena: hundreds of MB) only once the collector finds
+     * the array unreachable, and the heap, which holds little besides, may not start a collection
+     * for the rest of the run: the next stage's model would then come on top of this one's.
+     */
+    private static void releaseNativeMemory() {
+        System.gc();
+    }
 
     /** The training set and how many negatives mining added. */
     private record Mined(Dataset dataset, int negatives) {

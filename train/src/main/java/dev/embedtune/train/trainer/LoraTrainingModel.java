@@ -273,12 +273,31 @@ public final class LoraTrainingModel implements TrainableModel {
 
     /** Embeds texts with the current adapters, {@code batchSize} texts per forward pass, longest first. */
     public float[][] embed(List<String> texts, int batchSize) {
-        TrainingEncoder.Pass[] pass = {null};   // one pass reused across batches
-        return SortedBatches.encode(texts, batchSize, batch -> {
-            BatchEncoding enc = tokenizer.encodeBatch(batch);
-            pass[0] = encoder.forwardInference(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), pass[0]);
-            return pooling.forward(pass[0].hidden(), pass[0].keyMask(), new TrainablePooling.Saved()).castTo(DataType.FLOAT)
-                    .toFloatMatrix();
-        });
+        TrainingEncoder.Pass[] pass = {null};   // one pass reused across batches, freed at the end
+        try {
+            return SortedBatches.encode(texts, batchSize, batch -> {
+                BatchEncoding enc = tokenizer.encodeBatch(batch);
+                pass[0] = encoder.forwardInference(enc.inputIds(), enc.attentionMask(), enc.tokenTypeIds(), pass[0]);
+                return pooling.forward(pass[0].hidden(), pass[0].keyMask(), new TrainablePooling.Saved()).castTo(DataType.FLOAT)
+                        .toFloatMatrix();
+            });
+        } finally {
+            if (pass[0] != null) {
+                pass[0].close();   // native memory: left to the garbage collector it can outlive the run's next stages
+            }
+        }
+    }
+
+    /**
+     * Frees the training passes' activation memory now (native buffers, as large as the largest
+     * batch's activations); a later step allocates them again.
+     */
+    public void releaseActivations() {
+        passes.forEach(TrainingEncoder.Pass::close);
+        passes.clear();
+        if (miniBatchPass != null) {
+            miniBatchPass.close();
+            miniBatchPass = null;
+        }
     }
 }

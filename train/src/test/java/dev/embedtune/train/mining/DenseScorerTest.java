@@ -26,6 +26,22 @@ class DenseScorerTest {
 
     private static final TextEncoder ENCODER = texts -> texts.stream().map(DenseScorerTest::vector).toArray(float[][]::new);
 
+    /** The corpus is embedded in bounded calls, never in one: an encoder may run a call as one batch. */
+    @Test
+    void theCorpusIsEmbeddedInBoundedCalls() {
+        List<Integer> calls = new ArrayList<>();
+        TextEncoder counting = texts -> {
+            calls.add(texts.size());
+            return ENCODER.encode(texts);
+        };
+        List<String> corpus = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            corpus.add("t" + i);
+        }
+        new DenseScorer(counting, corpus, 16).topK(List.of("t500", "t501"), 3);
+        assertEquals(List.of(64, 64, 22, 2), calls, "corpus calls of at most 64 texts, then the query block");
+    }
+
     @Test
     void blockedTopKEqualsBruteForce() {
         List<String> corpus = new ArrayList<>(), queries = new ArrayList<>();
