@@ -18,8 +18,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * computes each sequence on its own real tokens, a text's vector does not depend on what it was
  * batched with. Tokenising and pooling stay in the callers' threads, beside the running pass.
  *
- * <p>There is no thread of its own: whoever finds the encoder free runs the passes for everything
- * waiting, until nothing is.
+ * <p>There is no thread of its own: whoever finds the encoder free runs merged passes of what is
+ * waiting until its own batch is done, then leaves the encoder to the next waiting caller (running
+ * until nothing waits would keep a caller serving others for as long as requests keep coming).
  */
 final class SharedForward {
     /** Real tokens one merged pass may hold (a pass of 32 × 256 tokens); a larger batch runs alone. */
@@ -65,7 +66,7 @@ final class SharedForward {
             while (job.done.getCount() > 0) {
                 if (running.tryLock()) {
                     try {
-                        runWaiting();
+                        runUntilDone(job);
                     } finally {
                         running.unlock();
                     }
@@ -83,9 +84,9 @@ final class SharedForward {
         return job.hidden;
     }
 
-    /** Runs merged passes until no batch waits. */
-    private void runWaiting() {
-        while (true) {
+    /** Runs merged passes, oldest batches first, until {@code own} has run (it is then no longer waiting). */
+    private void runUntilDone(Job own) {
+        while (own.done.getCount() > 0) {
             List<Job> jobs = new ArrayList<>();
             synchronized (waiting) {
                 int tokens = 0;

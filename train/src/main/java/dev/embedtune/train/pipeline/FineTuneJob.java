@@ -169,7 +169,8 @@ public final class FineTuneJob {
             }
         }
         MemoryPlan plan = MemoryPlan.choose(model.trainingEncoder(), args.perDeviceTrainBatchSize(), tokens, columns,
-                MemoryPlan.parseBytes(args.maxMemory()), MemoryPlan.residentBytes() + MemoryPlan.MARGIN_BYTES);
+                MemoryPlan.parseBytes(args.maxMemory()), MemoryPlan.residentBytes() + MemoryPlan.MARGIN_BYTES,
+                MemoryPlan.TEMPORARY_BYTES_PER_TOKEN_AND_HIDDEN * model.trainingEncoder().modelConfig().hiddenSize());
         model.setMemoryMiniBatch(plan.miniBatch());
         memoryPlan = plan;
         System.err.println(plan.summary());

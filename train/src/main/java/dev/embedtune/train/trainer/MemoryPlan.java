@@ -36,6 +36,13 @@ import java.util.Locale;
 public record MemoryPlan(long budgetBytes, long inUseBytes, long activationBytes, boolean checkpointing, int miniBatch) {
     /** Beside the resident memory measured before training: gradients, AdamW moments, buffers, heap growth. */
     public static final long MARGIN_BYTES = 256L << 20;
+    /**
+     * Temporaries a pass adds within a step besides its arena (the hidden states' gradient, pooling,
+     * the loss's buffers, ND4J's own results), per token of the pass and unit of hidden size, in
+     * bytes: 0.8–1 GB measured on 16,384-token passes of hidden size 768 (bge-base and
+     * ModernBERT-base shapes, docs/BENCHMARKS.md "Memory"), i.e. about 20 floats per hidden unit.
+     */
+    public static final long TEMPORARY_BYTES_PER_TOKEN_AND_HIDDEN = 20L * Float.BYTES;
 
     /**
      * @param encoder the model's training encoder (its checkpointing setting is the starting point)
@@ -48,31 +55,43 @@ public record MemoryPlan(long budgetBytes, long inUseBytes, long activationBytes
      */
     public static MemoryPlan choose(TrainingEncoder encoder, int batchSize, int tokens, int columns, long budgetBytes,
             long inUseBytes) {
+        return choose(encoder, batchSize, tokens, columns, budgetBytes, inUseBytes, 0);
+    }
+
+    /**
+     * As {@link #choose(TrainingEncoder, int, int, int, long, long)}, with {@code temporaryBytesPerToken}
+     * counted beside every option's activations for the tokens of the pass it runs at a time (see
+     * {@link #TEMPORARY_BYTES_PER_TOKEN_AND_HIDDEN}): a plan at the edge of its budget then stays
+     * under it.
+     */
+    public static MemoryPlan choose(TrainingEncoder encoder, int batchSize, int tokens, int columns, long budgetBytes,
+            long inUseBytes, long temporaryBytesPerToken) {
         long available = budgetBytes - inUseBytes;
         boolean checkpointing = encoder.checkpointing();
+        long wholeBatchTemporaries = temporaryBytesPerToken * batchSize * tokens;
         long full = columns * encoder.passBytes(batchSize, tokens, (long) batchSize * tokens, true);
-        if (full <= available) {
+        if (full + wholeBatchTemporaries <= available) {
             return new MemoryPlan(budgetBytes, inUseBytes, full, checkpointing, 0);
         }
         if (!checkpointing) {
             encoder.setGradientCheckpointing(true);
             long withCheckpoints = columns * encoder.passBytes(batchSize, tokens, (long) batchSize * tokens, true);
-            if (withCheckpoints <= available) {
+            if (withCheckpoints + wholeBatchTemporaries <= available) {
                 return new MemoryPlan(budgetBytes, inUseBytes, withCheckpoints, true, 0);
             }
         }
         for (int m = Math.max(1, batchSize / 2); ; m = Math.max(1, m / 2)) {
             // one mini-batch's pass at a time, beside every row's embedding (small: rows × dim floats)
             long need = encoder.passBytes(m, tokens, (long) m * tokens, true);
-            if (need <= available) {
+            if (need + temporaryBytesPerToken * m * tokens <= available) {
                 return new MemoryPlan(budgetBytes, inUseBytes, need, true, m);
             }
             if (m == 1) {
                 throw new IllegalArgumentException(String.format(Locale.ROOT,
                         "max_memory %s cannot fit this run: %s are in use before training (model, quantised base, JVM), "
-                        + "and one sequence of %d tokens needs %s of activations even with gradient checkpointing and "
-                        + "GradCache mini-batches of 1; raise max_memory or lower max_length",
-                        format(budgetBytes), format(inUseBytes), tokens, format(need)));
+                        + "and one sequence of %d tokens needs %s of activations and temporaries even with gradient "
+                        + "checkpointing and GradCache mini-batches of 1; raise max_memory or lower max_length",
+                        format(budgetBytes), format(inUseBytes), tokens, format(need + temporaryBytesPerToken * tokens)));
             }
         }
     }

@@ -56,6 +56,19 @@ class MemoryPlanTest {
                 () -> MemoryPlan.choose(encoder, batch, tokens, columns, one - 1, 0));
         assertTrue(e.getMessage().contains("one sequence of 32 tokens needs") && e.getMessage().contains("raise max_memory"),
                 e.getMessage());
+
+        // Temporaries per token count beside each option for the tokens of the pass it runs at a time:
+        // a budget that fits the whole batch's activations but not its temporaries as well moves on.
+        encoder.setGradientCheckpointing(false);
+        long perToken = 1000;
+        MemoryPlan withTemporaries = MemoryPlan.choose(encoder, batch, tokens, columns, full + perToken * batch * tokens, 0, perToken);
+        assertFalse(withTemporaries.checkpointing(), "activations + temporaries of the whole batch fit exactly");
+        MemoryPlan overByOne = MemoryPlan.choose(encoder, batch, tokens, columns, full + perToken * batch * tokens - 1, 0, perToken);
+        assertTrue(overByOne.checkpointing(), "one byte less: checkpointing");
+        encoder.setGradientCheckpointing(false);
+        MemoryPlan halfWithTemporaries = MemoryPlan.choose(encoder, batch, tokens, columns,
+                half + perToken * (batch / 2) * tokens, 0, perToken);
+        assertEquals(batch / 2, halfWithTemporaries.miniBatch(), "a mini-batch's temporaries are its own tokens'");
     }
 
     @Test
