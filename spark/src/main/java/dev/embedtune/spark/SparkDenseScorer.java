@@ -137,7 +137,8 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
             positiveTexts.add(texts.get(idsOfPositives.get(k)));
             lookup.put(texts.get(idsOfPositives.get(k)), rowsOfPositives.get(k));
         }
-        this.positives = positiveTexts.isEmpty() ? null : new DenseScorer(new Lookup(lookup, queryCache), positiveTexts, queryBlock);
+        this.positives = positiveTexts.isEmpty() ? null
+                : new DenseScorer(new Lookup(lookup, positiveTexts.size(), queryCache), positiveTexts, queryBlock);
         want.destroy();
     }
 
@@ -159,7 +160,7 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
         List<Object[]> perShard;   // per shard: int[][] corpus indices and double[][] scores, per query
         try {
             perShard = shards.map(sh -> {
-                DenseScorer local = new DenseScorer(new Lookup(rowsOf(sh), shipped.value()), sh.texts(), block);
+                DenseScorer local = new DenseScorer(new Lookup(rowsOf(sh), sh.texts().size(), shipped.value()), sh.texts(), block);
                 List<Ranked[]> r = local.topK(queryList, Math.min(k, sh.texts().size()));
                 int[][] idx = new int[r.size()][];
                 double[][] sco = new double[r.size()][];
@@ -219,26 +220,28 @@ public final class SparkDenseScorer implements Scorer, AutoCloseable {
     }
 
     /**
-     * Embeddings already computed, looked up by text: a {@link DenseScorer}'s first encode call (its
-     * constructor) asks for the corpus rows, every later call for queries (a text may be both, with
-     * different embeddings: locally it is embedded in a corpus batch and in a query block).
+     * Embeddings already computed, looked up by text: a {@link DenseScorer}'s constructor asks for
+     * the corpus rows first (in calls of bounded size, in order), every later call for queries (a
+     * text may be both, with different embeddings: locally it is embedded in a corpus batch and in
+     * a query block), so the first {@code corpusTexts} texts asked for are corpus rows.
      */
     private static final class Lookup implements TextEncoder {
         private final Map<String, float[]> corpus;
         private final Map<String, float[]> queries;
-        private boolean corpusDone;
+        private long corpusLeft;
 
-        Lookup(Map<String, float[]> corpus, Map<String, float[]> queries) {
+        Lookup(Map<String, float[]> corpus, long corpusTexts, Map<String, float[]> queries) {
             this.corpus = corpus;
+            this.corpusLeft = corpusTexts;
             this.queries = queries;
         }
 
         @Override
         public float[][] encode(List<String> texts) {
-            Map<String, float[]> from = corpusDone ? queries : corpus;
-            corpusDone = true;
             float[][] out = new float[texts.size()][];
             for (int i = 0; i < out.length; i++) {
+                Map<String, float[]> from = corpusLeft > 0 ? corpus : queries;
+                corpusLeft--;
                 out[i] = from.get(texts.get(i));
                 if (out[i] == null) {
                     throw new IllegalStateException("no embedding for text '" + texts.get(i) + "'");
