@@ -245,15 +245,15 @@ final class SkinnyGemm {
                 for (int i = 0; i < sPadded; i += 16) {
                     sixteenRows(nk, sPadded, i, fw, ldw, j, k, out, i * LANES);
                 }
-            } else {                                      // the last, partial strip: zero-padded on the heap
-                float[] column = scratch.rows(k * LANES);
+            } else {                                      // the last, partial strip: zero-padded in a heap buffer
+                ByteBuffer column = ByteBuffer.allocate(k * LANES * Float.BYTES).order(ORDER);
                 for (int t = 0; t < k; t++) {
-                    for (int e = 0; e < LANES; e++) {
-                        column[t * LANES + e] = e < columns ? fw.getFloat((t * ldw + j + e) * Float.BYTES) : 0f;
+                    for (int e = 0; e < columns; e++) {
+                        column.putFloat((t * LANES + e) * Float.BYTES, fw.getFloat((t * ldw + j + e) * Float.BYTES));
                     }
                 }
                 for (int i = 0; i < sPadded; i += 16) {
-                    sixteenRows(nk, sPadded, i, column, k, out, i * LANES);
+                    sixteenRows(nk, sPadded, i, column, LANES, 0, k, out, i * LANES);
                 }
             }
             for (int i = 0; i < s; i++) {
@@ -267,49 +267,7 @@ final class SkinnyGemm {
         });
     }
 
-    /** out[i][:] = Σ_t n[t][i0 + i]·column[t][:] for 16 rows i. */
-    private static void sixteenRows(float[] n, int ldn, int i0, float[] column, int k, float[] out, int outOff) {
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,
-                c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
-        for (int t = 0; t < k; t++) {
-            FloatVector v = FloatVector.fromArray(S, column, t * LANES);
-            int r = t * ldn + i0;
-            c0 = v.fma(FloatVector.broadcast(S, n[r]), c0);
-            c1 = v.fma(FloatVector.broadcast(S, n[r + 1]), c1);
-            c2 = v.fma(FloatVector.broadcast(S, n[r + 2]), c2);
-            c3 = v.fma(FloatVector.broadcast(S, n[r + 3]), c3);
-            c4 = v.fma(FloatVector.broadcast(S, n[r + 4]), c4);
-            c5 = v.fma(FloatVector.broadcast(S, n[r + 5]), c5);
-            c6 = v.fma(FloatVector.broadcast(S, n[r + 6]), c6);
-            c7 = v.fma(FloatVector.broadcast(S, n[r + 7]), c7);
-            c8 = v.fma(FloatVector.broadcast(S, n[r + 8]), c8);
-            c9 = v.fma(FloatVector.broadcast(S, n[r + 9]), c9);
-            c10 = v.fma(FloatVector.broadcast(S, n[r + 10]), c10);
-            c11 = v.fma(FloatVector.broadcast(S, n[r + 11]), c11);
-            c12 = v.fma(FloatVector.broadcast(S, n[r + 12]), c12);
-            c13 = v.fma(FloatVector.broadcast(S, n[r + 13]), c13);
-            c14 = v.fma(FloatVector.broadcast(S, n[r + 14]), c14);
-            c15 = v.fma(FloatVector.broadcast(S, n[r + 15]), c15);
-        }
-        c0.intoArray(out, outOff);
-        c1.intoArray(out, outOff + LANES);
-        c2.intoArray(out, outOff + 2 * LANES);
-        c3.intoArray(out, outOff + 3 * LANES);
-        c4.intoArray(out, outOff + 4 * LANES);
-        c5.intoArray(out, outOff + 5 * LANES);
-        c6.intoArray(out, outOff + 6 * LANES);
-        c7.intoArray(out, outOff + 7 * LANES);
-        c8.intoArray(out, outOff + 8 * LANES);
-        c9.intoArray(out, outOff + 9 * LANES);
-        c10.intoArray(out, outOff + 10 * LANES);
-        c11.intoArray(out, outOff + 11 * LANES);
-        c12.intoArray(out, outOff + 12 * LANES);
-        c13.intoArray(out, outOff + 13 * LANES);
-        c14.intoArray(out, outOff + 14 * LANES);
-        c15.intoArray(out, outOff + 15 * LANES);
-    }
-
-    /** As the heap version, the strip read from W's native rows (W [t][j .. j + LANES), row stride ldw). */
+    /** out[i][:] = Σ_t n[t][i0 + i]·W[t][j .. j + LANES) for 16 rows i (W's rows ldw floats apart). */
     private static void sixteenRows(float[] n, int ldn, int i0, ByteBuffer w, int ldw, int j, int k, float[] out, int outOff) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,
                 c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
