@@ -2,6 +2,7 @@ package dev.embedtune.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.embedtune.cli.MiningCommandOptions;
 import dev.embedtune.model.embed.Embedder;
 import dev.embedtune.train.eval.EvaluationResult;
 import dev.embedtune.train.eval.InformationRetrievalEvaluator;
@@ -57,7 +58,7 @@ class DistributedRetrievalTest {
                 "--range-min", "1", "--range-max", "20", "--max-score", "0.99", "--absolute-margin", "-1",
                 "--sampling", "random", "--format", "n-tuple",
                 "--batch-size", "16", "--partitions", Integer.toString(partitions)));
-        assertEquals(SparkMineNegativesCommand.rowsJsonl(expected, options), Files.readString(out));
+        assertEquals(MiningCommandOptions.rowsJsonl(expected, options), Files.readString(out));
         assertEquals(true, expected.rows().size() > 50, "the test mines something: " + expected.rows().size());
     }
 

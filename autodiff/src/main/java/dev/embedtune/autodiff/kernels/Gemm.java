@@ -43,7 +43,7 @@ public final class Gemm {
             return;
         }
         if (fast(a, b, c)) {
-            if (KernelPath.cpuVector() && SkinnyGemm.applies(m, n, k, transposeA, transposeB)) {
+            if (KernelPath.cpuVector() && SkinnyGemm.applies(m, n, k, transposeA, transposeB) && SkinnyGemm.addressable(a, b, c)) {
                 SkinnyGemm.gemm(a, b, c, transposeA, transposeB, (float) alpha, (float) beta);
                 return;
             }

@@ -2,6 +2,7 @@ package dev.embedtune.autodiff.kernels;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.bytedeco.javacpp.BytePointer;
@@ -45,6 +46,22 @@ final class SkinnyGemm {
                 && k * Math.min(m, n) <= 1 << 20;
     }
 
+    /** Whether every operand spans less than 2 GB (a ByteBuffer's reach; larger ones go to OpenBLAS). */
+    static boolean addressable(INDArray... arrays) {
+        for (INDArray x : arrays) {
+            if (!addressable(x.size(0), x.stride(0), x.size(1))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a matrix of {@code rows} rows {@code rowStride} floats apart, {@code columns} each, spans less than 2 GB. */
+    static boolean addressable(long rows, long rowStride, long columns) {
+        long floats = rows == 0 ? 0 : (rows - 1) * rowStride + columns;
+        return floats * Float.BYTES <= Integer.MAX_VALUE;
+    }
+
     static void gemm(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, float alpha, float beta) {
         if (!transposeA && !transposeB && a.size(1) <= MAX_NARROW && c.size(1) >= 4L * LANES) {
             lowRankUpdate(a, b, c, alpha, beta);
@@ -64,26 +81,34 @@ final class SkinnyGemm {
         return new BytePointer(x.data().addressPointer()).capacity(floats * Float.BYTES).asByteBuffer().order(ORDER);
     }
 
-    /** The matrix (or its transpose) as a dense heap array [rows][width], width ≥ its columns, zero-padded. */
-    private static float[] heap(INDArray x, boolean transpose, int width) {
+    /**
+     * The matrix (or its transpose) as a dense heap array [rows][width], width ≥ its columns, zero-padded:
+     * {@code into} when it is large enough (a calling thread's scratch, reused call after call so that the
+     * heap does not grow with the calls), else a new array.
+     */
+    private static float[] heap(INDArray x, boolean transpose, int width, float[] into) {
         int rows = (int) (transpose ? x.size(1) : x.size(0)), columns = (int) (transpose ? x.size(0) : x.size(1));
         int ld = (int) x.stride(0);
         ByteBuffer src = span(x);
-        float[] out = new float[rows * width];
+        float[] out = into.length >= rows * width ? into : new float[rows * width];
         for (int i = 0; i < rows; i++) {
             if (!transpose) {
                 load(src, i * ld, out, i * width, columns);
-                continue;
+            } else {
+                for (int j = 0; j < columns; j++) {
+                    out[i * width + j] = src.getFloat((j * ld + i) * Float.BYTES);
+                }
             }
-            for (int j = 0; j < columns; j++) {
-                out[i * width + j] = src.getFloat((j * ld + i) * Float.BYTES);
-            }
+            Arrays.fill(out, i * width + columns, (i + 1) * width, 0f);
         }
         return out;
     }
 
     private static final class Scratch {
         float[] rows = new float[0], out = new float[0];
+        /** The calling thread's copies of the narrow operands (read by every task of its call). */
+        float[] first = new float[0], second = new float[0];
+        ByteBuffer column = ByteBuffer.allocate(0);
 
         float[] rows(int n) {
             if (rows.length < n) {
@@ -107,7 +132,8 @@ final class SkinnyGemm {
     private static void narrowOutput(INDArray a, INDArray b, INDArray c, boolean transposeB, float alpha, float beta) {
         int m = (int) a.size(0), k = (int) a.size(1), n = (int) c.size(1);
         int width = (n + LANES - 1) / LANES * LANES;
-        float[] bk = heap(b, transposeB, width);           // op(B) as [k][width]
+        Scratch caller = SCRATCH.get();
+        float[] bk = caller.first = heap(b, transposeB, width, caller.first);     // op(B) as [k][width]
         ByteBuffer fa = span(a), fc = span(c);
         int lda = (int) a.stride(0), ldc = (int) c.stride(0);
         Parallel.forEachChunk(m, ROWS_PER_TASK, (task, from, to) -> {
@@ -233,7 +259,8 @@ final class SkinnyGemm {
     private static void outerSums(INDArray narrow, INDArray wide, INDArray c, boolean transposed, float alpha, float beta) {
         int k = (int) narrow.size(0), s = (int) narrow.size(1), w = (int) wide.size(1);
         int sPadded = (s + 15) / 16 * 16;
-        float[] nk = heap(narrow, false, sPadded);           // [k][sPadded], zero-padded rows of 16
+        Scratch caller = SCRATCH.get();
+        float[] nk = caller.first = heap(narrow, false, sPadded, caller.first);   // [k][sPadded], zero-padded rows of 16
         ByteBuffer fw = span(wide), fc = span(c);
         int ldw = (int) wide.stride(0), ldc = (int) c.stride(0);
         int strips = (w + LANES - 1) / LANES;
@@ -246,10 +273,13 @@ final class SkinnyGemm {
                     sixteenRows(nk, sPadded, i, fw, ldw, j, k, out, i * LANES);
                 }
             } else {                                      // the last, partial strip: zero-padded in a heap buffer
-                ByteBuffer column = ByteBuffer.allocate(k * LANES * Float.BYTES).order(ORDER);
+                if (scratch.column.capacity() < k * LANES * Float.BYTES) {
+                    scratch.column = ByteBuffer.allocate(k * LANES * Float.BYTES).order(ORDER);
+                }
+                ByteBuffer column = scratch.column;
                 for (int t = 0; t < k; t++) {
-                    for (int e = 0; e < columns; e++) {
-                        column.putFloat((t * LANES + e) * Float.BYTES, fw.getFloat((t * ldw + j + e) * Float.BYTES));
+                    for (int e = 0; e < LANES; e++) {
+                        column.putFloat((t * LANES + e) * Float.BYTES, e < columns ? fw.getFloat((t * ldw + j + e) * Float.BYTES) : 0f);
                     }
                 }
                 for (int i = 0; i < sPadded; i += 16) {
@@ -314,7 +344,9 @@ final class SkinnyGemm {
     private static void lowRankUpdate(INDArray a, INDArray b, INDArray c, float alpha, float beta) {
         int m = (int) a.size(0), k = (int) a.size(1), n = (int) c.size(1);
         int width = (n + LANES - 1) / LANES * LANES;
-        float[] ak = heap(a, false, k), bk = heap(b, false, width);
+        Scratch caller = SCRATCH.get();
+        float[] ak = caller.first = heap(a, false, k, caller.first);
+        float[] bk = caller.second = heap(b, false, width, caller.second);
         ByteBuffer fc = span(c);
         int ldc = (int) c.stride(0);
         Parallel.forEachChunk(m, 16, (task, from, to) -> {

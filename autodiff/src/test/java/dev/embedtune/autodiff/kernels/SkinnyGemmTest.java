@@ -62,6 +62,17 @@ class SkinnyGemmTest {
     }
 
     @Test
+    void operandsBeyondTwoGigabytesGoToOpenBlas() {
+        // shapes only: a ByteBuffer reaches 2^31 − 1 bytes; 2^29 floats are 2^31 bytes
+        INDArray small = Nd4j.create(DataType.FLOAT, 16, 16);
+        assertTrue(SkinnyGemm.addressable(small, small, small));
+        assertTrue(SkinnyGemm.addressable(1, 1 << 29, (1 << 29) - 1));
+        assertTrue(!SkinnyGemm.addressable(1, 1 << 29, 1 << 29));
+        assertTrue(!SkinnyGemm.addressable(65_536, 16_384, 16));      // a column of a [65,536, 16,384] matrix: 4 GB apart
+        assertTrue(SkinnyGemm.addressable(16_384, 2_304, 16));
+    }
+
+    @Test
     void twoCallsGiveTheSameBits() {
         INDArray a = Nd4j.randn(DataType.FLOAT, 2048, 384), b = Nd4j.randn(DataType.FLOAT, 2048, 16);
         INDArray c1 = Nd4j.create(DataType.FLOAT, 16, 384), c2 = Nd4j.create(DataType.FLOAT, 16, 384);
