@@ -93,13 +93,13 @@ public final class DropoutMask {
         int w = (int) mask.size(1), n = layout.rows();
         long threshold = threshold(p);
         float keep = (float) (1 / (1 - p));
-        if (CPU && mask.dataType() == DataType.FLOAT && mask.ordering() == 'c' && !mask.isView()) {
-            FloatBuffer floats = mask.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-            long start = mask.offset();
+        if (CPU && mask.dataType() == DataType.FLOAT && mask.ordering() == 'c' && KernelPath.dense(mask)) {
+            // masks are blocks of a pass's arena (dense views): written in place, never copied from the heap
+            FloatBuffer floats = KernelPath.floats(mask);
             Parallel.forEachChunk(n, 64, (c, from, to) -> {
                 for (int r = from; r < to; r++) {
                     long seed = siteSeed(rowSeeds[layout.sequence(r)], site), base = (long) layout.position(r) * w;
-                    int at = (int) (start + (long) r * w);
+                    int at = r * w;
                     for (int j = 0; j < w; j++) {
                         floats.put(at + j, keeps(seed, base + j, threshold) ? keep : 0f);
                     }

@@ -55,6 +55,11 @@ public final class KernelPath {
         return true;
     }
 
+    /** Whether the array's elements are contiguous in row-major order (a whole buffer, or a dense block of one). */
+    static boolean dense(INDArray a) {
+        return !a.isView() || isDenseView(a);
+    }
+
     private static boolean isDenseView(INDArray a) {
         long expected = 1;
         for (int d = a.rank() - 1; d >= 0; d--) {

@@ -82,6 +82,26 @@ class DropoutMaskTest {
     }
 
     @Test
+    void packedRowsWrittenIntoABlockOfALargerBufferFollowTheDefinition() {
+        // two sequences of 3 and 2 real tokens (padded to 4); the mask is a dense block of a larger buffer, as in a pass's arena
+        dev.embedtune.autodiff.TokenLayout layout = dev.embedtune.autodiff.TokenLayout.of(new int[][] {{1, 1, 1, 0}, {1, 1, 0, 0}});
+        long[] seeds = {31, 32};
+        int w = 9;
+        INDArray arena = Nd4j.valueArrayOf(new long[] {40 + 5 * w + 11}, 7f, DataType.FLOAT);
+        INDArray mask = arena.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(40, 40 + 5 * w)).reshape(5, w);
+        DropoutMask.fillRows(mask, 0.3, layout, seeds, 6);
+        for (int r = 0; r < 5; r++) {
+            long siteSeed = DropoutMask.siteSeed(seeds[layout.sequence(r)], 6);
+            for (int c = 0; c < w; c++) {
+                double expected = DropoutMask.value(siteSeed, (long) layout.position(r) * w + c, 0.3);
+                assertEquals(expected, mask.getDouble(r, c), 1e-6, "row " + r + " column " + c);
+            }
+        }
+        assertEquals(7f, arena.getFloat(39), "the buffer before the block is untouched");
+        assertEquals(7f, arena.getFloat(40 + 5 * w), "the buffer after the block is untouched");
+    }
+
+    @Test
     void rejectsAProbabilityOutsideZeroToOne() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> DropoutMask.fill(Nd4j.create(DataType.FLOAT, 2, 2), 1.0, new long[] {1}, 0));

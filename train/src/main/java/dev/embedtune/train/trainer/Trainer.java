@@ -144,6 +144,7 @@ public final class Trainer {
         int logEvery = TrainingArguments.resolveSteps(args.loggingSteps(), maxSteps);
         int evalEvery = TrainingArguments.resolveSteps(args.evalSteps(), maxSteps);
         int saveEvery = TrainingArguments.resolveSteps(args.saveSteps(), maxSteps);
+        NativeGarbage nativeGarbage = new NativeGarbage();
         AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay(),
                 AdamW::decayedLikeHuggingFace);
 
@@ -208,6 +209,7 @@ public final class Trainer {
                 collapse.afterBackward(step, stepLoss, gradNorm);
                 double lr = schedule.learningRate(s.globalStep);
                 optimizer.step(params, grads, lr);
+                nativeGarbage.afterStep();
                 s.globalStep = step;
                 double epochFraction = s.epoch + (double) groupEnd / batches.size();
                 s.batchInEpoch = groupEnd;
