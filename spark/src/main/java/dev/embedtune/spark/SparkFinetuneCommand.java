@@ -5,8 +5,6 @@ import dev.embedtune.train.pipeline.Pipeline;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,13 +40,9 @@ public final class SparkFinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FinetuneCommand options = new FinetuneCommand();
-        CommandLine parser = new CommandLine(options).setOut(spec.commandLine().getOut()).setErr(spec.commandLine().getErr());
-        parser.parseArgs(local.toArray(String[]::new));   // a bad option: picocli's own message
-        if (parser.isUsageHelpRequested()) {
-            parser.usage(spec.commandLine().getOut());
+        if (!SparkMain.parseLocal(options, local, spec)) {
             return 0;
         }
-        SparkBackend backend = new SparkBackend(() -> JavaSparkContext.fromSparkContext(parent.session().sparkContext()), partitions);
-        return options.call(Pipeline.Options.defaults().withBackend(backend));
+        return options.call(Pipeline.Options.defaults().withBackend(parent.backend(partitions)));
     }
 }

@@ -1,10 +1,13 @@
 package dev.embedtune.spark;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -56,5 +59,24 @@ public final class SparkMain implements Runnable {
             }
         }
         return session;
+    }
+
+    /** The executors' backend: micro-batches and embedding calls in {@code partitions} tasks (0: Spark's default parallelism). */
+    SparkBackend backend(int partitions) {
+        return new SparkBackend(() -> JavaSparkContext.fromSparkContext(session().sparkContext()), partitions);
+    }
+
+    /**
+     * Parses the arguments a Spark command hands on to the local command it runs (a bad option gets
+     * picocli's own message); false when they asked for the usage help, which is then printed.
+     */
+    static boolean parseLocal(Object localCommand, List<String> args, CommandSpec spec) {
+        CommandLine parser = new CommandLine(localCommand).setOut(spec.commandLine().getOut()).setErr(spec.commandLine().getErr());
+        parser.parseArgs(args.toArray(String[]::new));
+        if (parser.isUsageHelpRequested()) {
+            parser.usage(spec.commandLine().getOut());
+            return false;
+        }
+        return true;
     }
 }

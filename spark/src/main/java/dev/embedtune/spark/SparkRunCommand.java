@@ -6,8 +6,6 @@ import dev.embedtune.train.pipeline.Pipeline;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -41,13 +39,9 @@ public final class SparkRunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunCommand command = new RunCommand();
-        CommandLine parser = new CommandLine(command).setOut(spec.commandLine().getOut()).setErr(spec.commandLine().getErr());
-        parser.parseArgs(local.toArray(String[]::new));   // a bad option: picocli's own message
-        if (parser.isUsageHelpRequested()) {
-            parser.usage(spec.commandLine().getOut());
+        if (!SparkMain.parseLocal(command, local, spec)) {
             return 0;
         }
-        SparkBackend backend = new SparkBackend(() -> JavaSparkContext.fromSparkContext(parent.session().sparkContext()), partitions);
-        return command.call(Pipeline.Options.defaults().withCharts(RunCharts::draw).withBackend(backend));
+        return command.call(Pipeline.Options.defaults().withCharts(RunCharts::draw).withBackend(parent.backend(partitions)));
     }
 }
