@@ -1,8 +1,6 @@
 package dev.embedtune.autodiff.kernels;
 
 import dev.embedtune.autodiff.TokenLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -11,80 +9,64 @@ import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * CPU fast path of {@link PackedAttention}: one task per (sequence, head) over {@link Parallel}. A
- * task copies its sequence's q (bias added, rotated, scaled by 1/√D), k and v rows into heap
- * scratch (k and v also transposed), then walks the queries in blocks of {@value #QUERY_BLOCK}: the
- * block's scores against the visible keys (all of the sequence's, or a band on local layers), a
- * softmax per row, and the products with v, all with {@link SmallGemm}. Only each row's
- * log-sum-exp is kept; the backward rebuilds P from it with the same products in the same order, so
- * the recomputed P equals the forward's bit for bit. Row lengths are padded with zero columns to the
- * vector length.
+ * CPU fast path of {@link PackedAttention}. A task takes one sequence and a group of its heads (all
+ * of them when there are enough sequences to keep the cores busy): it reads the sequence's q, k and
+ * v rows for the group as whole row segments (one bulk copy per row and block: a head's 32–64 floats
+ * at a 3H stride were each a cache and TLB miss, and the loads half the kernel's time), adds the
+ * bias, rotates, scales q by 1/√D, and spreads them per head into heap scratch. Per head, it walks
+ * the queries in blocks of {@value #QUERY_BLOCK}: the block's scores against the visible keys (all of
+ * the sequence's, or a band on local layers), exp(score − row max) in place, the product with v, and
+ * the output rows divided by their sums (D columns instead of the row's T), all with
+ * {@link SmallGemm}. Only each row's log-sum-exp is kept; the backward rebuilds P from it with the
+ * same products in the same order, so the recomputed P equals the forward's bit for bit. Row lengths
+ * are padded with zero columns to the vector length. A head's result does not depend on which group
+ * or thread computed it, so the grouping (chosen from the batch and thread count) never changes a bit.
  */
 final class VectorAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SmallGemm.LANES;
     private static final int QUERY_BLOCK = 64;
+    /** At most this many floats per projection in a task's scratch: bounds the head group on long sequences. */
+    private static final int GROUP_FLOATS = 1 << 19;
 
-    /** One thread's scratch, grown on demand. */
+    /** One thread's scratch, grown on demand; per-head blocks [heads][length · dp]. */
     private static final class Scratch {
-        float[] q = new float[0], k = new float[0], v = new float[0], kt = new float[0], vt = new float[0],
-                dc = new float[0], c = new float[0], dq = new float[0], dk = new float[0], dv = new float[0],
-                s = new float[0], p = new float[0], dp = new float[0], m = new float[0], row = new float[0];
-        float[] rowDot = new float[0], lse = new float[0];
+        float[] q = new float[0], k = new float[0], v = new float[0], c = new float[0], dc = new float[0],
+                dq = new float[0], dk = new float[0], dv = new float[0], kt = new float[0], vt = new float[0],
+                s = new float[0], p = new float[0], dp = new float[0], m = new float[0], row = new float[0],
+                rot = new float[0], inv = new float[0], rowDot = new float[0], lse = new float[0];
 
         static float[] fit(float[] a, int n) {
             return a.length >= n ? a : new float[n];
         }
 
-        void fit(int length, int width, int ldt, int lds) {
-            int rows = length * width, cols = width * ldt, block = QUERY_BLOCK * lds;
-            q = fit(q, rows);
-            k = fit(k, rows);
-            v = fit(v, rows);
-            dc = fit(dc, rows);
-            c = fit(c, rows);
-            dq = fit(dq, rows);
-            dk = fit(dk, rows);
-            dv = fit(dv, rows);
+        void fit(int heads, int length, int d, int dp, int ldt, int lds, boolean backward) {
+            int block = heads * length * dp, cols = dp * ldt, scores = QUERY_BLOCK * lds;
+            q = fit(q, block);
+            k = fit(k, block);
+            v = fit(v, block);
+            c = fit(c, block);
+            if (backward) {
+                dc = fit(dc, block);
+                dq = fit(dq, block);
+                dk = fit(dk, block);
+                dv = fit(dv, block);
+                vt = fit(vt, cols);
+                p = fit(p, scores);
+                this.dp = fit(this.dp, scores);
+            }
             kt = fit(kt, cols);
-            vt = fit(vt, cols);
-            s = fit(s, block);
-            p = fit(p, block);
-            dp = fit(dp, block);
-            m = fit(m, block);
-            row = fit(row, Math.max(width, 2 * LANES));
-            rowDot = fit(rowDot, length);
-            lse = fit(lse, length);
+            s = fit(s, scores);
+            m = fit(m, scores);
+            row = fit(row, 3 * heads * d);
+            rot = fit(rot, d);
+            inv = fit(inv, QUERY_BLOCK);
+            rowDot = fit(rowDot, heads * length);
+            lse = fit(lse, heads * length);
         }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-
-    /**
-     * dst[at, at + d) = the d floats of src from float index {@code index}. A head row is 32–64
-     * floats: vector loads beat FloatBuffer's bulk get, whose per-call cost is most of such a copy.
-     */
-    private static void rowIn(ByteBuffer src, int index, float[] dst, int at, int d) {
-        int e = 0;
-        for (int bound = S.loopBound(d); e < bound; e += S.length()) {
-            FloatVector.fromByteBuffer(S, src, (index + e) * Float.BYTES, ORDER).intoArray(dst, at + e);
-        }
-        for (; e < d; e++) {
-            dst[at + e] = src.getFloat((index + e) * Float.BYTES);
-        }
-    }
-
-    /** The d floats of src from {@code at} into dst at float index {@code index}. */
-    private static void rowOut(float[] src, int at, ByteBuffer dst, int index, int d) {
-        int e = 0;
-        for (int bound = S.loopBound(d); e < bound; e += S.length()) {
-            FloatVector.fromArray(S, src, at + e).intoByteBuffer(dst, (index + e) * Float.BYTES, ORDER);
-        }
-        for (; e < d; e++) {
-            dst.putFloat((index + e) * Float.BYTES, src[at + e]);
-        }
-    }
 
     private VectorAttention() {
     }
@@ -93,11 +75,11 @@ final class VectorAttention {
     private static final class Call {
         final TokenLayout layout;
         final AttentionSettings s;
-        final int heads, h, d, dp, t;
+        final int heads, h, d, dp, t, group, groups;
         final float scale;
         final float[] bias;
         final float[][] cos, sin;
-        final ByteBuffer qkv;
+        final FloatBuffer qkv;
 
         Call(TokenLayout layout, INDArray qkv, INDArray bias, AttentionSettings s) {
             this.layout = layout;
@@ -111,32 +93,77 @@ final class VectorAttention {
             this.bias = bias == null ? null : bias.toFloatVector();
             this.cos = s.rotary() ? s.cos().toFloatMatrix() : null;
             this.sin = s.rotary() ? s.sin().toFloatMatrix() : null;
-            this.qkv = KernelPath.bytes(qkv);
+            this.qkv = KernelPath.floats(qkv);
+            // whole sequences per task when they give every thread a few; else split the heads
+            int g = 1;
+            while (g < heads && ((long) layout.batch() * g < 4L * Parallel.threads()
+                    || (long) ((heads + g - 1) / g) * t * dp > GROUP_FLOATS)) {
+                g++;
+            }
+            this.group = (heads + g - 1) / g;
+            this.groups = (heads + group - 1) / group;
+        }
+
+        int tasks() {
+            return layout.batch() * groups;
         }
 
         /**
-         * Loads block {@code which} (0 q, 1 k, 2 v) of head n for the sequence's rows into dst
-         * [length, dp] (zero columns from d on): bias added, q and k rotated, q scaled.
+         * Loads q, k and v of heads [h0, h0 + gh) for the sequence's rows into the scratch's
+         * [gh][length, dp] blocks (zero columns from d on): bias added, q and k rotated, q scaled.
+         * One bulk copy per row when the group is every head (q, k, v side by side), else three.
          */
-        void load(int which, int n, int start, int length, float[] dst, float[] row) {
-            int column = which * h + n * d;
+        void load(int h0, int gh, int start, int length, Scratch sc) {
+            float[] row = sc.row;
+            int span = gh * d;
             for (int i = 0; i < length; i++) {
-                int at = i * dp;
-                rowIn(qkv, (start + i) * 3 * h + column, dst, at, d);
-                if (bias != null) {
-                    for (int e = 0; e < d; e++) {
-                        dst[at + e] += bias[column + e];
+                int at = (start + i) * 3 * h;
+                if (gh == heads) {
+                    qkv.get(at, row, 0, 3 * h);
+                } else {
+                    for (int which = 0; which < 3; which++) {
+                        qkv.get(at + which * h + h0 * d, row, which * span, span);
                     }
                 }
-                if (cos != null && which < 2) {
-                    rotate(dst, at, layout.position(start + i), false, row);
-                }
-                if (which == 0) {
-                    for (int e = 0; e < d; e++) {
-                        dst[at + e] *= scale;
+                int pos = layout.position(start + i);
+                for (int which = 0; which < 3; which++) {
+                    float[] dst = which == 0 ? sc.q : which == 1 ? sc.k : sc.v;
+                    boolean rotated = cos != null && which < 2;
+                    float factor = which == 0 && !rotated ? scale : 1f;
+                    for (int hh = 0; hh < gh; hh++) {
+                        int to = (hh * length + i) * dp, from = which * span + hh * d, column = which * h + (h0 + hh) * d;
+                        biasAndScale(row, from, bias, column, dst, to, d, factor);
+                        if (rotated) {
+                            rotate(dst, to, pos, false, sc.rot);
+                            if (which == 0) {
+                                biasAndScale(dst, to, null, 0, dst, to, d, scale);
+                            }
+                        }
+                        Arrays.fill(dst, to + d, to + dp, 0f);
                     }
                 }
-                Arrays.fill(dst, at + d, at + dp, 0f);
+            }
+        }
+
+        /** Reads [N, H] rows (context or its gradient) of heads [h0, h0 + gh) into dst [gh][length, dp]. */
+        void loadContext(FloatBuffer src, int h0, int gh, int start, int length, float[] dst, float[] row) {
+            for (int i = 0; i < length; i++) {
+                src.get((start + i) * h + h0 * d, row, 0, gh * d);
+                for (int hh = 0; hh < gh; hh++) {
+                    int at = (hh * length + i) * dp;
+                    System.arraycopy(row, hh * d, dst, at, d);
+                    Arrays.fill(dst, at + d, at + dp, 0f);
+                }
+            }
+        }
+
+        /** Writes src [gh][length, dp] of heads [h0, h0 + gh) into row segments of dst at {@code column}, row stride {@code ld}. */
+        void store(float[] src, int gh, int start, int length, FloatBuffer dst, int ld, int column, float[] row) {
+            for (int i = 0; i < length; i++) {
+                for (int hh = 0; hh < gh; hh++) {
+                    System.arraycopy(src, (hh * length + i) * dp, row, hh * d, d);
+                }
+                dst.put((start + i) * ld + column, row, 0, gh * d);
             }
         }
 
@@ -193,37 +220,46 @@ final class VectorAttention {
     static void forward(TokenLayout layout, INDArray qkv, INDArray bias, AttentionSettings settings, INDArray context,
             INDArray logSumExp) {
         Call call = new Call(layout, qkv, bias, settings);
-        ByteBuffer out = KernelPath.bytes(context);
-        FloatBuffer lseOut = KernelPath.floats(logSumExp);
+        FloatBuffer out = KernelPath.floats(context), lseOut = KernelPath.floats(logSumExp);
         int heads = call.heads, d = call.d, dp = call.dp, h = call.h;
-        Parallel.forEach(layout.batch() * heads, task -> {
-            int b = task / heads, n = task % heads;
+        Parallel.forEach(call.tasks(), task -> {
+            int b = task / call.groups, h0 = task % call.groups * call.group, gh = Math.min(call.group, heads - h0);
             int start = layout.start(b), length = layout.length(b);
             int lp = SmallGemm.padded(length), ldt = lp + LANES, lds = lp + LANES;
             Scratch sc = SCRATCH.get();
-            sc.fit(length, dp, ldt, lds);
-            call.load(0, n, start, length, sc.q, sc.row);
-            call.load(1, n, start, length, sc.k, sc.row);
-            call.load(2, n, start, length, sc.v, sc.row);
-            transpose(sc.k, length, dp, sc.kt, ldt);
-            for (int qs = 0; qs < length; qs += QUERY_BLOCK) {
-                int rows = Math.min(QUERY_BLOCK, length - qs);
-                int ks = call.firstKey(start, length, qs), ke = call.endKey(start, length, qs + rows - 1);
-                int keys = ke - ks, width = SmallGemm.padded(keys);
-                SmallGemm.ab(sc.q, qs * dp, dp, sc.kt, ks, ldt, sc.s, 0, lds, rows, width, d, false);
-                for (int i = 0; i < rows; i++) {
-                    int lo = call.firstKey(start, length, qs + i) - ks, hi = call.endKey(start, length, qs + i) - ks;
-                    sc.lse[qs + i] = softmax(sc.s, i * lds, lo, hi, width);
+            sc.fit(gh, length, d, dp, ldt, lds, false);
+            call.load(h0, gh, start, length, sc);
+            for (int hh = 0; hh < gh; hh++) {
+                int n = h0 + hh, base = hh * length * dp;
+                transpose(sc.k, base, length, dp, sc.kt, ldt);
+                for (int qs = 0; qs < length; qs += QUERY_BLOCK) {
+                    int rows = Math.min(QUERY_BLOCK, length - qs);
+                    int ks = call.firstKey(start, length, qs), ke = call.endKey(start, length, qs + rows - 1);
+                    int keys = ke - ks, width = SmallGemm.padded(keys);
+                    SmallGemm.ab(sc.q, base + qs * dp, dp, sc.kt, ks, ldt, sc.s, 0, lds, rows, width, d, false);
+                    for (int i = 0; i < rows; i++) {
+                        int lo = call.firstKey(start, length, qs + i) - ks, hi = call.endKey(start, length, qs + i) - ks;
+                        float max = rowMax(sc.s, i * lds, lo, hi);
+                        float sum = exponentials(sc.s, i * lds, lo, hi, width, max);
+                        sc.inv[i] = 1f / sum;
+                        sc.lse[hh * length + qs + i] = max + (float) StrictMath.log(sum);
+                    }
+                    if (settings.dropping()) {
+                        call.dropMask(b, n, start, qs, rows, ks, keys, sc.m, lds);
+                        multiply(sc.s, sc.m, rows, keys, lds);
+                    }
+                    SmallGemm.ab(sc.s, 0, lds, sc.v, base + ks * dp, dp, sc.c, base + qs * dp, dp, rows, dp, keys, false);
+                    for (int i = 0; i < rows; i++) {
+                        scaleRow(sc.c, base + (qs + i) * dp, dp, sc.inv[i]);      // softmax's division, on D columns
+                    }
                 }
-                if (settings.dropping()) {
-                    call.dropMask(b, n, start, qs, rows, ks, keys, sc.m, lds);
-                    multiply(sc.s, sc.m, rows, keys, lds);
-                }
-                SmallGemm.ab(sc.s, 0, lds, sc.v, ks * dp, dp, sc.c, qs * dp, dp, rows, dp, keys, false);
             }
+            call.store(sc.c, gh, start, length, out, h, h0 * d, sc.row);
             for (int i = 0; i < length; i++) {
-                rowOut(sc.c, i * dp, out, (start + i) * h + n * d, d);
-                lseOut.put((start + i) * heads + n, sc.lse[i]);
+                for (int hh = 0; hh < gh; hh++) {
+                    sc.row[hh] = sc.lse[hh * length + i];
+                }
+                lseOut.put((start + i) * heads + h0, sc.row, 0, gh);
             }
         });
     }
@@ -231,104 +267,104 @@ final class VectorAttention {
     static void backward(TokenLayout layout, INDArray qkv, INDArray bias, AttentionSettings settings, INDArray context,
             INDArray logSumExp, INDArray dContext, INDArray dQkv) {
         Call call = new Call(layout, qkv, bias, settings);
-        ByteBuffer c = KernelPath.bytes(context), dC = KernelPath.bytes(dContext), dOut = KernelPath.bytes(dQkv);
-        FloatBuffer lse = KernelPath.floats(logSumExp);
+        FloatBuffer c = KernelPath.floats(context), dC = KernelPath.floats(dContext), dOut = KernelPath.floats(dQkv),
+                lse = KernelPath.floats(logSumExp);
         int heads = call.heads, d = call.d, dp = call.dp, h = call.h;
-        Parallel.forEach(layout.batch() * heads, task -> {
-            int b = task / heads, n = task % heads;
+        Parallel.forEach(call.tasks(), task -> {
+            int b = task / call.groups, h0 = task % call.groups * call.group, gh = Math.min(call.group, heads - h0);
             int start = layout.start(b), length = layout.length(b);
             int lp = SmallGemm.padded(length), ldt = lp + LANES, lds = lp + LANES;
             Scratch sc = SCRATCH.get();
-            sc.fit(length, dp, ldt, lds);
-            call.load(0, n, start, length, sc.q, sc.row);
-            call.load(1, n, start, length, sc.k, sc.row);
-            call.load(2, n, start, length, sc.v, sc.row);
-            transpose(sc.k, length, dp, sc.kt, ldt);
-            transpose(sc.v, length, dp, sc.vt, ldt);
+            sc.fit(gh, length, d, dp, ldt, lds, true);
+            call.load(h0, gh, start, length, sc);
+            call.loadContext(dC, h0, gh, start, length, sc.dc, sc.row);
+            call.loadContext(c, h0, gh, start, length, sc.c, sc.row);
             for (int i = 0; i < length; i++) {
-                int at = i * dp;
-                rowIn(dC, (start + i) * h + n * d, sc.dc, at, d);
-                rowIn(c, (start + i) * h + n * d, sc.c, at, d);
-                Arrays.fill(sc.dc, at + d, at + dp, 0f);
-                float dot = 0;
-                for (int e = 0; e < d; e++) {
-                    dot += sc.dc[at + e] * sc.c[at + e];
+                lse.get((start + i) * heads + h0, sc.row, 0, gh);
+                for (int hh = 0; hh < gh; hh++) {
+                    int at = (hh * length + i) * dp;
+                    float dot = 0;
+                    for (int e = 0; e < d; e++) {
+                        dot += sc.dc[at + e] * sc.c[at + e];
+                    }
+                    sc.rowDot[hh * length + i] = dot;
+                    sc.lse[hh * length + i] = sc.row[hh];
                 }
-                sc.rowDot[i] = dot;
-                sc.lse[i] = lse.get((start + i) * heads + n);
             }
-            Arrays.fill(sc.dk, 0, length * dp, 0f);
-            Arrays.fill(sc.dv, 0, length * dp, 0f);
-            for (int qs = 0; qs < length; qs += QUERY_BLOCK) {
-                int rows = Math.min(QUERY_BLOCK, length - qs);
-                int ks = call.firstKey(start, length, qs), ke = call.endKey(start, length, qs + rows - 1);
-                int keys = ke - ks, width = SmallGemm.padded(keys);
-                // P again, from the same product and the saved log-sum-exp
-                SmallGemm.ab(sc.q, qs * dp, dp, sc.kt, ks, ldt, sc.s, 0, lds, rows, width, d, false);
-                for (int i = 0; i < rows; i++) {
-                    int lo = call.firstKey(start, length, qs + i) - ks, hi = call.endKey(start, length, qs + i) - ks;
-                    probabilities(sc.s, i * lds, lo, hi, width, sc.lse[qs + i]);
-                }
-                float[] dropped = sc.s;
-                if (settings.dropping()) {
-                    call.dropMask(b, n, start, qs, rows, ks, keys, sc.m, lds);
+            Arrays.fill(sc.dk, 0, gh * length * dp, 0f);
+            Arrays.fill(sc.dv, 0, gh * length * dp, 0f);
+            for (int hh = 0; hh < gh; hh++) {
+                int n = h0 + hh, base = hh * length * dp;
+                transpose(sc.k, base, length, dp, sc.kt, ldt);
+                transpose(sc.v, base, length, dp, sc.vt, ldt);
+                for (int qs = 0; qs < length; qs += QUERY_BLOCK) {
+                    int rows = Math.min(QUERY_BLOCK, length - qs);
+                    int ks = call.firstKey(start, length, qs), ke = call.endKey(start, length, qs + rows - 1);
+                    int keys = ke - ks, width = SmallGemm.padded(keys);
+                    // P again, from the same product and the saved log-sum-exp
+                    SmallGemm.ab(sc.q, base + qs * dp, dp, sc.kt, ks, ldt, sc.s, 0, lds, rows, width, d, false);
                     for (int i = 0; i < rows; i++) {
-                        for (int j = 0; j < width; j++) {
-                            sc.p[i * lds + j] = j < keys ? sc.s[i * lds + j] * sc.m[i * lds + j] : 0f;
-                        }
+                        int lo = call.firstKey(start, length, qs + i) - ks, hi = call.endKey(start, length, qs + i) - ks;
+                        exponentials(sc.s, i * lds, lo, hi, width, sc.lse[hh * length + qs + i]);
                     }
-                    dropped = sc.p;
-                }
-                SmallGemm.atb(dropped, 0, lds, sc.dc, qs * dp, dp, sc.dv, ks * dp, dp, keys, dp, rows);     // dv += P'ᵀ·dC
-                SmallGemm.ab(sc.dc, qs * dp, dp, sc.vt, ks, ldt, sc.dp, 0, lds, rows, width, d, false);     // dP' = dC·vᵀ
-                for (int i = 0; i < rows; i++) {
-                    int at = i * lds;
-                    float rowDot = sc.rowDot[qs + i];
+                    float[] dropped = sc.s;
                     if (settings.dropping()) {
-                        for (int j = 0; j < keys; j++) {
-                            sc.dp[at + j] = sc.s[at + j] * (sc.dp[at + j] * sc.m[at + j] - rowDot);
+                        call.dropMask(b, n, start, qs, rows, ks, keys, sc.m, lds);
+                        for (int i = 0; i < rows; i++) {
+                            for (int j = 0; j < width; j++) {
+                                sc.p[i * lds + j] = j < keys ? sc.s[i * lds + j] * sc.m[i * lds + j] : 0f;
+                            }
                         }
-                        Arrays.fill(sc.dp, at + keys, at + width, 0f);
-                    } else {
-                        softmaxBackward(sc.s, sc.dp, at, rowDot, width);
+                        dropped = sc.p;
+                    }
+                    SmallGemm.atb(dropped, 0, lds, sc.dc, base + qs * dp, dp, sc.dv, base + ks * dp, dp, keys, dp, rows); // dv += P'ᵀ·dC
+                    SmallGemm.ab(sc.dc, base + qs * dp, dp, sc.vt, ks, ldt, sc.dp, 0, lds, rows, width, d, false);    // dP' = dC·vᵀ
+                    for (int i = 0; i < rows; i++) {
+                        int at = i * lds;
+                        float rowDot = sc.rowDot[hh * length + qs + i];
+                        if (settings.dropping()) {
+                            for (int j = 0; j < keys; j++) {
+                                sc.dp[at + j] = sc.s[at + j] * (sc.dp[at + j] * sc.m[at + j] - rowDot);
+                            }
+                            Arrays.fill(sc.dp, at + keys, at + width, 0f);
+                        } else {
+                            softmaxBackward(sc.s, sc.dp, at, rowDot, width);
+                        }
+                    }
+                    // dq (scaled q: S = (q/√D)·kᵀ, so dq = dS·k/√D) and dk = dSᵀ·(q/√D)
+                    SmallGemm.ab(sc.dp, 0, lds, sc.k, base + ks * dp, dp, sc.dq, base + qs * dp, dp, rows, dp, keys, false);
+                    SmallGemm.atb(sc.dp, 0, lds, sc.q, base + qs * dp, dp, sc.dk, base + ks * dp, dp, keys, dp, rows);
+                }
+                for (int i = 0; i < length; i++) {
+                    int at = base + i * dp, r = start + i;
+                    for (int e = 0; e < d; e++) {
+                        sc.dq[at + e] *= call.scale;
+                    }
+                    if (call.cos != null) {
+                        call.rotate(sc.dq, at, layout.position(r), true, sc.rot);
+                        call.rotate(sc.dk, at, layout.position(r), true, sc.rot);
                     }
                 }
-                // dq (scaled q: S = (q/√D)·kᵀ, so dq = dS·k/√D) and dk = dSᵀ·(q/√D)
-                SmallGemm.ab(sc.dp, 0, lds, sc.k, ks * dp, dp, sc.dq, qs * dp, dp, rows, dp, keys, false);
-                SmallGemm.atb(sc.dp, 0, lds, sc.q, qs * dp, dp, sc.dk, ks * dp, dp, keys, dp, rows);
             }
-            for (int i = 0; i < length; i++) {
-                int at = i * dp, r = start + i;
-                for (int e = 0; e < d; e++) {
-                    sc.dq[at + e] *= call.scale;
-                }
-                if (call.cos != null) {
-                    call.rotate(sc.dq, at, layout.position(r), true, sc.row);
-                    call.rotate(sc.dk, at, layout.position(r), true, sc.row);
-                }
-                rowOut(sc.dq, at, dOut, r * 3 * h + n * d, d);
-                rowOut(sc.dk, at, dOut, r * 3 * h + h + n * d, d);
-                rowOut(sc.dv, at, dOut, r * 3 * h + 2 * h + n * d, d);
-            }
+            call.store(sc.dq, gh, start, length, dOut, 3 * h, h0 * d, sc.row);
+            call.store(sc.dk, gh, start, length, dOut, 3 * h, h + h0 * d, sc.row);
+            call.store(sc.dv, gh, start, length, dOut, 3 * h, 2 * h + h0 * d, sc.row);
         });
     }
 
-    /** dst [dp, ldt] = src [rows, dp]ᵀ, columns from rows on zero (up to ldt). */
-    private static void transpose(float[] src, int rows, int dp, float[] dst, int ldt) {
+    /** dst [dp, ldt] = src [rows, dp]ᵀ (src from {@code from}), columns from rows on zero (up to ldt). */
+    private static void transpose(float[] src, int from, int rows, int dp, float[] dst, int ldt) {
         for (int e = 0; e < dp; e++) {
             int base = e * ldt;
             for (int i = 0; i < rows; i++) {
-                dst[base + i] = src[i * dp + e];
+                dst[base + i] = src[from + i * dp + e];
             }
             Arrays.fill(dst, base + rows, base + ldt, 0f);
         }
     }
 
-    /**
-     * Softmax of row s[at + lo, at + hi) in place, every other column of [at, at + width) set to 0;
-     * returns log Σ exp (with the maximum taken out).
-     */
-    private static float softmax(float[] s, int at, int lo, int hi, int width) {
+    /** The largest of s[at + lo, at + hi). */
+    private static float rowMax(float[] s, int at, int lo, int hi) {
         float max = Float.NEGATIVE_INFINITY;
         int j = lo;
         if (hi - lo >= LANES) {
@@ -341,29 +377,46 @@ final class VectorAttention {
         for (; j < hi; j++) {
             max = Math.max(max, s[at + j]);
         }
-        float sum = VectorMath.expInPlace(s, at, lo, hi, max);
-        float inv = 1f / sum;
-        j = lo;
-        for (; j + LANES <= hi; j += LANES) {
-            FloatVector.fromArray(S, s, at + j).mul(inv).intoArray(s, at + j);
-        }
-        for (; j < hi; j++) {
-            s[at + j] *= inv;
-        }
-        Arrays.fill(s, at, at + lo, 0f);
-        Arrays.fill(s, at + hi, at + width, 0f);
-        return max + (float) StrictMath.log(sum);
+        return max;
     }
 
     /**
-     * P = exp(S − lse) over [lo, hi), 0 elsewhere in [0, width). Equal to the forward's P up to the
-     * rounding of lse; the forward's own division is not reproduced, but this P is the one the
-     * backward differentiates consistently.
+     * exp(s − shift) in place over [lo, hi), 0 elsewhere in [0, width); returns the sum. With the row
+     * max as shift the forward's unnormalised softmax; with the saved log-sum-exp the backward's P,
+     * equal to the forward's P up to the rounding of the log-sum-exp and the forward's division
+     * (which the forward applies to the output rows instead).
      */
-    private static void probabilities(float[] s, int at, int lo, int hi, int width, float lse) {
-        VectorMath.expInPlace(s, at, lo, hi, lse);
+    private static float exponentials(float[] s, int at, int lo, int hi, int width, float shift) {
+        float sum = VectorMath.expInPlace(s, at, lo, hi, shift);
         Arrays.fill(s, at, at + lo, 0f);
         Arrays.fill(s, at + hi, at + width, 0f);
+        return sum;
+    }
+
+    /**
+     * dst[to + e] = (src[from + e] + bias[column + e]) · factor for e in [0, n) (no bias when null;
+     * factor 1 multiplies by one, which changes no bit): the scalar order of operations, vectorised.
+     */
+    private static void biasAndScale(float[] src, int from, float[] bias, int column, float[] dst, int to, int n,
+            float factor) {
+        int e = 0;
+        for (int bound = S.loopBound(n); e < bound; e += LANES) {
+            FloatVector x = FloatVector.fromArray(S, src, from + e);
+            if (bias != null) {
+                x = x.add(FloatVector.fromArray(S, bias, column + e));
+            }
+            x.mul(factor).intoArray(dst, to + e);
+        }
+        for (; e < n; e++) {
+            dst[to + e] = (bias != null ? src[from + e] + bias[column + e] : src[from + e]) * factor;
+        }
+    }
+
+    /** x[at, at + n) ·= f, n a multiple of the vector length. */
+    private static void scaleRow(float[] x, int at, int n, float f) {
+        for (int j = 0; j < n; j += LANES) {
+            FloatVector.fromArray(S, x, at + j).mul(f).intoArray(x, at + j);
+        }
     }
 
     /** dS = P ⊙ (dP − rowDot) in place of dP over a row of {@code width} (P is 0 where masked). */

@@ -170,6 +170,53 @@ class FusedKernelsTest {
         }
     }
 
+    /**
+     * The fast path hands whole sequences to a task when the batch is large and splits the heads
+     * over tasks when it is small: a sequence's outputs must not depend on which, to the bit. The
+     * same first sequence (RoPE, a ±9 window, dropout) alone (heads split) and as the first of 9
+     * (whole sequences per task); the 9-sequence batch also against the portable version (1e-5).
+     */
+    @Test
+    void attentionDoesNotDependOnHowHeadsAreGrouped() {
+        int heads = 4, d = 32, h = heads * d, t = 70;
+        int[] lengths = {70, 3, 64, 1, 17, 33, 70, 2, 49};
+        int[][] mask = new int[lengths.length][t];
+        for (int b = 0; b < lengths.length; b++) {
+            for (int j = 0; j < lengths[b]; j++) {
+                mask[b][j] = 1;
+            }
+        }
+        TokenLayout many = TokenLayout.of(mask), one = TokenLayout.of(new int[][] {mask[0]});
+        INDArray[] rope = Rope.tables(DataType.FLOAT, t, d, 10000);
+        long[] seeds = {21, 22, 23, 24, 25, 26, 27, 28, 29};
+        AttentionSettings s = new AttentionSettings(heads, rope[0], rope[1], 9, 0.1, seeds, 5);
+        INDArray qkv = Nd4j.randn(DataType.FLOAT, many.rows(), 3 * h), bias = Nd4j.randn(DataType.FLOAT, 3 * h);
+        INDArray dC = Nd4j.randn(DataType.FLOAT, many.rows(), h);
+        INDArray context = Nd4j.create(DataType.FLOAT, many.rows(), h), lse = Nd4j.create(DataType.FLOAT, many.rows(), heads);
+        INDArray dQkv = qkv.ulike();
+        PackedAttention.forward(many, qkv, bias, s, context, lse);
+        PackedAttention.backward(many, qkv, bias, s, context, lse, dC, dQkv);
+        INDArray portable = context.ulike(), dPortable = qkv.ulike();
+        PackedAttention.forwardPortable(many, qkv, bias, s, portable);
+        PackedAttention.backwardPortable(many, qkv, bias, s, dC, dPortable);
+        assertClose(context, portable, 1e-5, "9 sequences: context");
+        assertClose(dQkv, dPortable, 1e-5, "9 sequences: dqkv");
+
+        int n = lengths[0];
+        INDArray qkv1 = qkv.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup();
+        INDArray dC1 = dC.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup();
+        INDArray context1 = Nd4j.create(DataType.FLOAT, n, h), lse1 = Nd4j.create(DataType.FLOAT, n, heads), dQkv1 = qkv1.ulike();
+        AttentionSettings s1 = new AttentionSettings(heads, rope[0], rope[1], 9, 0.1, new long[] {seeds[0]}, 5);
+        PackedAttention.forward(one, qkv1, bias, s1, context1, lse1);
+        PackedAttention.backward(one, qkv1, bias, s1, context1, lse1, dC1, dQkv1);
+        assertArrayEquals(context.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup().data().asFloat(),
+                context1.data().asFloat(), "context of the first sequence: alone against in a batch of 9");
+        assertArrayEquals(lse.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup().data().asFloat(),
+                lse1.data().asFloat(), "log-sum-exp of the first sequence");
+        assertArrayEquals(dQkv.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).dup().data().asFloat(),
+                dQkv1.data().asFloat(), "dqkv of the first sequence");
+    }
+
     private void assertClose(INDArray fast, INDArray portable, double tolerance, String what) {
         float[] a = fast.dup('c').data().asFloat(), b = portable.dup('c').data().asFloat();
         double scale = 1;
