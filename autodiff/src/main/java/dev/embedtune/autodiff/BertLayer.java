@@ -199,12 +199,14 @@ public final class BertLayer {
         PackedAttention.forward(layout, act.qkv, qkv.bias(), act.attention, act.context, act.logSumExp);
         attentionOutput.forward(act.context, work.branch, new INDArray[] {act.xaO}, loraMask(act, work.dropO), work.workH,
                 false);
-        attentionNorm.forward(work.branch, attentionOutput.bias(), mask(act, work.dropAttentionOut), x, act.xHat1, act.rstd1,
-                null, act.h);
+        boolean backward = work.dz != null;         // else inference: what only the backward reads is not written
+        attentionNorm.forward(work.branch, attentionOutput.bias(), mask(act, work.dropAttentionOut), x,
+                backward ? act.xHat1 : null, act.rstd1, null, act.h);
         intermediate.forward(act.h, act.u, new INDArray[] {act.xaI}, loraMask(act, work.dropI), work.workH, false);
-        BiasGelu.forward(act.u, intermediate.bias(), work.g);
+        BiasGelu.forward(act.u, intermediate.bias(), work.g, backward);
         output.forward(work.g, work.branch, new INDArray[] {act.xaOut}, loraMask(act, work.dropOut), work.workI, false);
-        outputNorm.forward(work.branch, output.bias(), mask(act, work.dropOutput), act.h, act.xHat2, act.rstd2, null, act.out);
+        outputNorm.forward(work.branch, output.bias(), mask(act, work.dropOutput), act.h, backward ? act.xHat2 : null,
+                act.rstd2, null, act.out);
     }
 
     private void fillMasks(Work work, TokenLayout layout, long[] rowSeeds) {

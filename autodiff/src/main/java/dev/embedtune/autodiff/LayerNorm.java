@@ -47,7 +47,7 @@ public final class LayerNorm {
     /**
      * y = LN(x).
      *
-     * @param xHat [N, H] receives x̂ (saved for backward); rstd [N, 1] receives 1/√(var + eps)
+     * @param xHat [N, H] receives x̂ (saved for backward), or null in a forward-only pass; rstd [N, 1] receives 1/√(var + eps)
      * @param y [N, H] output (may be x)
      */
     public void forward(INDArray x, INDArray xHat, INDArray rstd, INDArray y) {

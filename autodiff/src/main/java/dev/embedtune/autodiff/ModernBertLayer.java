@@ -191,16 +191,17 @@ public final class ModernBertLayer {
         }
         act.attention = new AttentionSettings(heads, cos, sin, reach, act.dropping ? rates.attention() : 0,
                 act.dropping ? rowSeeds : null, BertLayer.site(index, PROBS));
+        boolean backward = work.dh != null;         // else inference: what only the backward reads is not written
         INDArray a = x;
         if (attentionNorm != null) {
-            attentionNorm.forward(x, act.xHatA, act.rstdA, act.a);
+            attentionNorm.forward(x, backward ? act.xHatA : null, act.rstdA, act.a);
             a = act.a;
         }
         wqkv.forward(a, act.qkv, new INDArray[] {act.xaQkv}, lora(act, work.dropQkv), work.workH, false);
         PackedAttention.forward(layout, act.qkv, wqkv.bias(), act.attention, act.context, act.logSumExp);
         attentionOutput.forward(act.context, work.branch, new INDArray[] {act.xaO}, lora(act, work.dropO), work.workH, false);
-        mlpNorm.forward(work.branch, attentionOutput.bias(), mask(act, work.dropAttentionOut), x, act.xHatM, act.rstdM, act.h,
-                act.m);
+        mlpNorm.forward(work.branch, attentionOutput.bias(), mask(act, work.dropAttentionOut), x, backward ? act.xHatM : null,
+                act.rstdM, act.h, act.m);
         wi.forward(act.m, act.u, new INDArray[] {act.xaI}, lora(act, work.dropI), work.workH, true);
         gated(act, work);
         mlpOutput.forward(work.g, act.out, new INDArray[] {act.xaMo}, lora(act, work.dropMlpO), work.workF, true);

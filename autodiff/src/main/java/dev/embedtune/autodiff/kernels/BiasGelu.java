@@ -24,8 +24,16 @@ public final class BiasGelu {
      * @param g [N, I] receives gelu(u)
      */
     public static void forward(INDArray z, INDArray bias, INDArray g) {
+        forward(z, bias, g, true);
+    }
+
+    /**
+     * As {@link #forward(INDArray, INDArray, INDArray)}; with {@code keepInput} false (no backward
+     * follows) the fast path leaves z as it was and only writes g, saving a pass over [N, I].
+     */
+    public static void forward(INDArray z, INDArray bias, INDArray g, boolean keepInput) {
         if (KernelPath.fast(z, bias, g)) {
-            VectorBiasGelu.forward(z, bias, g);
+            VectorBiasGelu.forward(z, bias, g, keepInput);
         } else {
             if (bias != null) {
                 z.addiRowVector(bias);

@@ -27,7 +27,7 @@ public final class ResidualNorm {
      * @param a [N, H] the branch output (bias not yet added)
      * @param bias [H] or null; mask [N, H] or null; residual [N, H] or null
      * @param beta [H] or null (a norm without bias)
-     * @param xHat [N, H] receives x̂; rstd [N, 1] receives rstd
+     * @param xHat [N, H] receives x̂, or null when no backward follows (inference); rstd [N, 1] receives rstd
      * @param sum [N, H] receives s, or null
      * @param y [N, H] receives the output (may be {@code a} or {@code residual}, not xHat or sum)
      */
@@ -42,6 +42,9 @@ public final class ResidualNorm {
 
     public static void forwardPortable(INDArray a, INDArray bias, INDArray mask, INDArray residual, INDArray gamma,
             INDArray beta, double eps, INDArray xHat, INDArray rstd, INDArray sum, INDArray y) {
+        if (xHat == null) {
+            xHat = y.ulike();
+        }
         INDArray s = (sum != null ? sum : xHat).assign(a);
         if (bias != null) {
             s.addiRowVector(bias);

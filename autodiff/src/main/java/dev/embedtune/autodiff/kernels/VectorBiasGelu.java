@@ -28,7 +28,7 @@ final class VectorBiasGelu {
     private VectorBiasGelu() {
     }
 
-    static void forward(INDArray z, INDArray bias, INDArray g) {
+    static void forward(INDArray z, INDArray bias, INDArray g, boolean keepInput) {
         int n = (int) z.size(0), w = (int) z.size(1);
         FloatBuffer fz = KernelPath.floats(z), fg = KernelPath.floats(g);
         float[] b = bias == null ? null : bias.toFloatVector();
@@ -45,7 +45,9 @@ final class VectorBiasGelu {
                     for (; j < w; j++) {
                         u[j] += b[j];
                     }
-                    fz.put(r * w, u, 0, w);
+                    if (keepInput) {
+                        fz.put(r * w, u, 0, w);
+                    }
                 }
                 VectorGelu.forwardRow(u, out, rows.e, w);
                 fg.put(r * w, out, 0, w);

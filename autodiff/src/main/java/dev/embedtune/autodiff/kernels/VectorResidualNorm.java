@@ -79,7 +79,9 @@ final class VectorResidualNorm {
                     s[j] = (s[j] - mean) * inv;
                     t[j] = s[j] * g[j] + (be == null ? 0 : be[j]);
                 }
-                fx.put(at, s, 0, h);
+                if (fx != null) {
+                    fx.put(at, s, 0, h);
+                }
                 fy.put(at, t, 0, h);
             }
         });

@@ -78,6 +78,36 @@ class FusedKernelsTest {
         }
     }
 
+    /**
+     * A forward-only pass (inference) skips what only the backward reads: ResidualNorm without x̂,
+     * BiasGelu without writing u back. Their outputs must be the same bits as the full call's, on
+     * both paths, and the skipped input left as it was.
+     */
+    @Test
+    void forwardOnlyCallsGiveTheSameOutputs() {
+        int n = 131, h = 72, w = 1003;
+        INDArray a = Nd4j.randn(DataType.FLOAT, n, h), bias = Nd4j.randn(DataType.FLOAT, h),
+                residual = Nd4j.randn(DataType.FLOAT, n, h), gamma = Nd4j.randn(DataType.FLOAT, h),
+                beta = Nd4j.randn(DataType.FLOAT, h);
+        for (boolean fast : new boolean[] {true, false}) {
+            INDArray[] full = normForward(a, bias, null, residual, gamma, beta, fast);
+            INDArray rstd = Nd4j.create(DataType.FLOAT, n, 1), y = a.ulike();
+            if (fast) {
+                ResidualNorm.forward(a, bias, null, residual, gamma, beta, 1e-12, null, rstd, null, y);
+            } else {
+                ResidualNorm.forwardPortable(a, bias, null, residual, gamma, beta, 1e-12, null, rstd, null, y);
+            }
+            assertArrayEquals(full[3].data().asFloat(), y.data().asFloat(), "norm without x̂: y (fast " + fast + ")");
+            assertArrayEquals(full[1].data().asFloat(), rstd.data().asFloat(), "norm without x̂: rstd (fast " + fast + ")");
+        }
+        INDArray z = Nd4j.randn(DataType.FLOAT, n, w).muli(4), geluBias = Nd4j.randn(DataType.FLOAT, w);
+        INDArray kept = z.dup(), gKept = z.ulike(), untouched = z.dup(), g = z.ulike();
+        BiasGelu.forward(kept, geluBias, gKept, true);
+        BiasGelu.forward(untouched, geluBias, g, false);
+        assertArrayEquals(gKept.data().asFloat(), g.data().asFloat(), "gelu without keeping u");
+        assertArrayEquals(z.data().asFloat(), untouched.data().asFloat(), "z left as it was");
+    }
+
     private static INDArray[] normForward(INDArray a, INDArray bias, INDArray mask, INDArray residual, INDArray gamma,
             INDArray beta, boolean fast) {
         INDArray xHat = a.ulike(), rstd = Nd4j.create(DataType.FLOAT, a.size(0), 1), sum = a.ulike(), y = a.ulike();

@@ -163,8 +163,9 @@ public final class Embedder implements TextEncoder {
 
     private float[][] embedBatch(List<String> texts, int promptLength) {
         BatchEncoding b = tokenizer.encodeBatch(texts);
-        INDArray hidden = encoder.forward(b.inputIds(), b.attentionMask(), b.tokenTypeIds());
-        INDArray pooled = Pooling.pool(model.pooling(), hidden, Nd4j.createFromArray(b.attentionMask()), promptLength);
+        INDArray mask = Nd4j.createFromArray(b.attentionMask());
+        INDArray pooled = encoder.forward(b.inputIds(), b.attentionMask(), b.tokenTypeIds(),
+                hidden -> Pooling.pool(model.pooling(), hidden, mask, promptLength));
         if (model.normalize()) {
             pooled = Pooling.normalize(pooled);
         }

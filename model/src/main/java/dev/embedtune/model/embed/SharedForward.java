@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -16,7 +17,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * while one runs wait and are merged into the next pass. Callers that each send a few texts are thus
  * served by one larger batch (the GEMMs run at their best on many rows), and since the encoder
  * computes each sequence on its own real tokens, a text's vector does not depend on what it was
- * batched with. Tokenising and pooling stay in the callers' threads, beside the running pass.
+ * batched with. Tokenising stays in the callers' threads, beside the running pass; each caller's
+ * {@code use} (pooling) runs in the pass's thread on the encoder's output buffer while it is valid.
  *
  * <p>There is no thread of its own: whoever finds the encoder free runs merged passes of what is
  * waiting until its own batch is done, then leaves the encoder to the next waiting caller (running
@@ -34,18 +36,20 @@ final class SharedForward {
         this.encoder = encoder;
     }
 
-    /** One caller's batch and, once run, its last_hidden_state. */
+    /** One caller's batch, what it does with its last_hidden_state and, once run, the result. */
     private static final class Job {
         final int[][] ids, mask, types;
+        final Function<INDArray, ?> use;
         final int tokens;
         final CountDownLatch done = new CountDownLatch(1);
-        INDArray hidden;
+        Object result;
         RuntimeException failure;
 
-        Job(int[][] ids, int[][] mask, int[][] types) {
+        Job(int[][] ids, int[][] mask, int[][] types, Function<INDArray, ?> use) {
             this.ids = ids;
             this.mask = mask;
             this.types = types;
+            this.use = use;
             int n = 0;
             for (int[] row : mask) {
                 for (int m : row) {
@@ -58,7 +62,17 @@ final class SharedForward {
 
     /** last_hidden_state [B, T, H] of one batch ([B, T] ids, mask and token types), as {@link Encoder#forward}. */
     INDArray forward(int[][] ids, int[][] mask, int[][] types) {
-        Job job = new Job(ids, mask, types);
+        return forward(ids, mask, types, INDArray::dup);
+    }
+
+    /**
+     * {@code use} applied to one batch's last_hidden_state [B, T, H], as
+     * {@link Encoder#forward(int[][], int[][], int[][], Function)}: the array is valid only during
+     * the call.
+     */
+    @SuppressWarnings("unchecked")
+    <R> R forward(int[][] ids, int[][] mask, int[][] types, Function<INDArray, R> use) {
+        Job job = new Job(ids, mask, types, use);
         synchronized (waiting) {
             waiting.add(job);
         }
@@ -81,7 +95,7 @@ final class SharedForward {
         if (job.failure != null) {
             throw job.failure;
         }
-        return job.hidden;
+        return (R) job.result;
     }
 
     /** Runs merged passes, oldest batches first, until {@code own} has run (it is then no longer waiting). */
@@ -112,7 +126,7 @@ final class SharedForward {
     private void run(List<Job> jobs) {
         if (jobs.size() == 1) {
             Job job = jobs.get(0);
-            job.hidden = encoder.forward(job.ids, job.mask, job.types);
+            job.result = encoder.forward(job.ids, job.mask, job.types, job.use);
             return;
         }
         int rows = 0, length = 0;
@@ -129,12 +143,16 @@ final class SharedForward {
                 System.arraycopy(job.types[i], 0, types[r], 0, job.types[i].length);
             }
         }
-        INDArray hidden = encoder.forward(ids, mask, types);                  // [rows, length, H]
-        r = 0;
-        for (Job job : jobs) {
-            int b = job.ids.length, t = b == 0 ? 0 : job.ids[0].length;
-            job.hidden = hidden.get(NDArrayIndex.interval(r, r + b), NDArrayIndex.interval(0, t), NDArrayIndex.all()).dup();
-            r += b;
-        }
+        encoder.forward(ids, mask, types, hidden -> {                            // [rows, length, H]
+            int at = 0;
+            for (Job job : jobs) {
+                int b = job.ids.length, t = b == 0 ? 0 : job.ids[0].length;
+                // a copy: ND4J's indexing misreads views of views (Pooling indexes what it is given)
+                job.result = job.use.apply(hidden.get(NDArrayIndex.interval(at, at + b), NDArrayIndex.interval(0, t),
+                        NDArrayIndex.all()).dup());
+                at += b;
+            }
+            return null;
+        });
     }
 }
