@@ -108,6 +108,30 @@ final class VectorAttention {
             return layout.batch() * groups;
         }
 
+        /** The sequence of a task. */
+        int sequence(int task) {
+            return task / groups;
+        }
+
+        /** The first head of a task's group. */
+        int firstHead(int task) {
+            return task % groups * group;
+        }
+
+        /** The heads in a task's group (the last group may be smaller). */
+        int groupHeads(int task) {
+            return Math.min(group, heads - firstHead(task));
+        }
+
+        /**
+         * Scores of query rows [qs, qs + rows) of the head block at {@code base} against the keys
+         * from key row ks (kᵀ in sc.kt), {@code width} columns, into sc.s. The forward and the
+         * backward's recomputation of P both call this, so they compute the same product.
+         */
+        void scores(Scratch sc, int base, int qs, int rows, int ks, int width, int ldt, int lds) {
+            SmallGemm.ab(sc.q, base + qs * dp, dp, sc.kt, ks, ldt, sc.s, 0, lds, rows, width, d, false);
+        }
+
         /**
          * Loads q, k and v of heads [h0, h0 + gh) for the sequence's rows into the scratch's
          * [gh][length, dp] blocks (zero columns from d on): bias added, q and k rotated, q scaled.
@@ -223,7 +247,7 @@ final class VectorAttention {
         FloatBuffer out = KernelPath.floats(context), lseOut = KernelPath.floats(logSumExp);
         int heads = call.heads, d = call.d, dp = call.dp, h = call.h;
         Parallel.forEach(call.tasks(), task -> {
-            int b = task / call.groups, h0 = task % call.groups * call.group, gh = Math.min(call.group, heads - h0);
+            int b = call.sequence(task), h0 = call.firstHead(task), gh = call.groupHeads(task);
             int start = layout.start(b), length = layout.length(b);
             int lp = SmallGemm.padded(length), ldt = lp + LANES, lds = lp + LANES;
             Scratch sc = SCRATCH.get();
@@ -236,7 +260,7 @@ final class VectorAttention {
                     int rows = Math.min(QUERY_BLOCK, length - qs);
                     int ks = call.firstKey(start, length, qs), ke = call.endKey(start, length, qs + rows - 1);
                     int keys = ke - ks, width = SmallGemm.padded(keys);
-                    SmallGemm.ab(sc.q, base + qs * dp, dp, sc.kt, ks, ldt, sc.s, 0, lds, rows, width, d, false);
+                    call.scores(sc, base, qs, rows, ks, width, ldt, lds);
                     for (int i = 0; i < rows; i++) {
                         int lo = call.firstKey(start, length, qs + i) - ks, hi = call.endKey(start, length, qs + i) - ks;
                         float max = rowMax(sc.s, i * lds, lo, hi);
@@ -271,7 +295,7 @@ final class VectorAttention {
                 lse = KernelPath.floats(logSumExp);
         int heads = call.heads, d = call.d, dp = call.dp, h = call.h;
         Parallel.forEach(call.tasks(), task -> {
-            int b = task / call.groups, h0 = task % call.groups * call.group, gh = Math.min(call.group, heads - h0);
+            int b = call.sequence(task), h0 = call.firstHead(task), gh = call.groupHeads(task);
             int start = layout.start(b), length = layout.length(b);
             int lp = SmallGemm.padded(length), ldt = lp + LANES, lds = lp + LANES;
             Scratch sc = SCRATCH.get();
@@ -302,7 +326,7 @@ final class VectorAttention {
                     int ks = call.firstKey(start, length, qs), ke = call.endKey(start, length, qs + rows - 1);
                     int keys = ke - ks, width = SmallGemm.padded(keys);
                     // P again, from the same product and the saved log-sum-exp
-                    SmallGemm.ab(sc.q, base + qs * dp, dp, sc.kt, ks, ldt, sc.s, 0, lds, rows, width, d, false);
+                    call.scores(sc, base, qs, rows, ks, width, ldt, lds);
                     for (int i = 0; i < rows; i++) {
                         int lo = call.firstKey(start, length, qs + i) - ks, hi = call.endKey(start, length, qs + i) - ks;
                         exponentials(sc.s, i * lds, lo, hi, width, sc.lse[hh * length + qs + i]);

@@ -44,9 +44,11 @@ public final class LayerwiseEncoder implements Encoder {
         return encoder.baseLinearBytes();
     }
 
+    /** A copy of its own (one, not through the kept buffer). */
     @Override
-    public INDArray forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds) {
-        return forward(inputIds, attentionMask, tokenTypeIds, INDArray::dup);
+    public synchronized INDArray forward(int[][] inputIds, int[][] attentionMask, int[][] tokenTypeIds) {
+        pass = encoder.forwardInference(inputIds, attentionMask, tokenTypeIds, pass);
+        return pass.hidden().reshape(pass.batch(), pass.tokens(), hidden).dup();
     }
 
     /**
