@@ -106,13 +106,18 @@ public final class TrainablePooling {
             INDArray yDotDy = y.mul(dOutput).sum(true, 1);
             dPooled = dOutput.sub(y.mulColumnVector(yDotDy)).diviColumnVector(norms);
         }
-        INDArray dHidden = Nd4j.zeros(dOutput.dataType(), b, t, h);
+        INDArray dHidden = null;
         for (int i = 0; i < saved.weights.length; i++) {
             INDArray dp = dPooled.get(NDArrayIndex.all(), NDArrayIndex.interval(i * h, (i + 1) * h));
             if (saved.weights[i] != null) {
-                // [B, T, 1] · [B, 1, H] → [B, T, H]
-                dHidden.addi(Nd4j.matmul(saved.weights[i].reshape(b, t, 1), dp.dup().reshape(b, 1, h)));
+                // [B, T, 1] · [B, 1, H] → [B, T, H]; the first mode's product is the gradient itself
+                // (no zeroed array to add it to: each is a fresh [B, T, H] array of native pages)
+                INDArray part = Nd4j.matmul(saved.weights[i].reshape(b, t, 1), dp.dup().reshape(b, 1, h));
+                dHidden = dHidden == null ? part : dHidden.addi(part);
             } else {
+                if (dHidden == null) {
+                    dHidden = Nd4j.zeros(dOutput.dataType(), b, t, h);
+                }
                 for (int r = 0; r < b; r++) {
                     for (int c = 0; c < h; c++) {
                         long tok = saved.argMax[i].getLong(r, c);

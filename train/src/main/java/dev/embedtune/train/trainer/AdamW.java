@@ -1,12 +1,12 @@
 package dev.embedtune.train.trainer;
 
+import dev.embedtune.autodiff.kernels.AdamUpdate;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Adam with decoupled weight decay, step for step as {@code torch.optim.AdamW} (single-tensor path,
@@ -22,7 +22,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * </pre>
  *
  * The moments are ND4J arrays of each parameter's shape and data type (FLOAT or DOUBLE), updated
- * in place with one scratch buffer per parameter, so a step allocates nothing. Which parameters
+ * in place ({@link AdamUpdate}: one pass per parameter on the CPU, ND4J ops elsewhere) with one
+ * scratch buffer per parameter, so a step allocates nothing. Which parameters
  * decay is {@code decayed}'s choice; the Trainer uses {@link #decayedLikeHuggingFace}.
  *
  * <p>Reference: Loshchilov &amp; Hutter, "Decoupled Weight Decay Regularization", arXiv:1711.05101.
@@ -112,14 +113,8 @@ public final class AdamW {
             }
             INDArray v = expAvgSq.get(name);
             INDArray tmp = scratch.get(name);
-            if (weightDecay != 0 && decayed.test(name)) {
-                p.muli(1 - lr * weightDecay);
-            }
-            m.muli(beta1).addi(tmp.assign(g).muli(1 - beta1));
-            v.muli(beta2).addi(tmp.assign(g).muli(g).muli(1 - beta2));
-            // tmp = m / (sqrt(v) / sqrt(bc2) + eps), then p -= stepSize · tmp
-            Transforms.sqrt(tmp.assign(v), false).divi(biasCorrection2Sqrt).addi(epsilon).rdivi(m);
-            p.subi(tmp.muli(stepSize));
+            double decay = weightDecay != 0 && decayed.test(name) ? 1 - lr * weightDecay : 1;
+            AdamUpdate.apply(p, g, m, v, tmp, decay, beta1, beta2, biasCorrection2Sqrt, epsilon, stepSize);
         }
     }
 
