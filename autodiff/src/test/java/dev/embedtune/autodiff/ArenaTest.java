@@ -36,6 +36,25 @@ class ArenaTest {
     }
 
     @Test
+    void everyArrayStartsOnACacheLine() {
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            for (int attempt = 0; attempt < 4; attempt++) {    // fresh buffers: the allocator's offsets vary
+                Arena arena = Arena.sized(type, a -> {
+                    a.take(3, 5);
+                    a.take(7, 2);
+                    a.take(1, 1);
+                });
+                for (long[] shape : new long[][] {{3, 5}, {7, 2}, {1, 1}}) {
+                    INDArray x = arena.take(shape[0], shape[1]);
+                    long address = x.data().addressPointer().address();
+                    assertEquals(0, address % 64, type + " array " + java.util.Arrays.toString(shape) + " at " + address);
+                }
+                arena.close();
+            }
+        }
+    }
+
+    @Test
     void fitGrowsOnceToWhatTheWholePassTakes() {
         Arena arena = new Arena(DataType.FLOAT);
         int[] runs = {0};
