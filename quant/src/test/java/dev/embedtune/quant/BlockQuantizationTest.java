@@ -102,6 +102,21 @@ class BlockQuantizationTest {
         }
     }
 
+    /** The CPU path decodes 4,096 elements at a time: chunk edges, a partial last block and an odd total. */
+    @ParameterizedTest
+    @EnumSource(QuantType.class)
+    void aTensorOfManyChunksEqualsTheScalarDefinition(QuantType type) {
+        int n = 3 * 4096 + 1001;                                               // odd: the last byte holds one code
+        for (int block : new int[] {64, 4096}) {
+            float[] x = gaussian(n, block);
+            QuantizedTensor q = BlockQuantizer.quantize(x, new long[] {n}, type, block, true);
+            float[] flat = Dequantizer.dequantize(q).toFloatVector();
+            for (int i = 0; i < n; i++) {
+                assertEquals(Dequantizer.valueAt(q, i), flat[i], 0f, type + " block " + block + " element " + i);
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(QuantType.class)
     void anOddLengthDequantisesIntoAPreallocatedArrayOfAnyFloatType(QuantType type) {
