@@ -21,7 +21,8 @@ touch "$tmp"
 # MKL on AMD CPUs: the vendor-check override that lets MKL use its AVX-512 kernels (see mkl-on-amd.c); the
 # suite preloads it into the peers when it exists. No compiler: no override, the peers run MKL's AMD path.
 if command -v cc > /dev/null 2>&1; then
-  cc -shared -fPIC -O2 -o "$venv/lib/libmkl-on-amd.so" "$here/mkl-on-amd.c" || rm -f "$venv/lib/libmkl-on-amd.so"
+  cc -shared -fPIC -O2 -o "$venv/lib/libmkl-on-amd.so" "$here/mkl-on-amd.c" \
+    || { rm -f "$venv/lib/libmkl-on-amd.so"; echo "setup-peer-venv: could not build the MKL override from $here/mkl-on-amd.c: the peers run MKL's generic AMD path" >&2; }
 fi
 # A marker naming what was installed: the suite re-runs this script when the pins change.
 cp "$here/requirements-peer.txt" "$venv/.requirements-installed"

@@ -22,6 +22,11 @@ import java.util.concurrent.TimeUnit;
 public final class PeerVenv {
     static final String REQUIREMENTS = "requirements-peer.txt";
     static final String SETUP = "setup-peer-venv.sh";
+    /** The MKL vendor-check override's source, which the setup script compiles into the venv. */
+    static final String MKL_ON_AMD_SOURCE = "mkl-on-amd.c";
+    /** Everything the setup script reads beside itself: copied out of the jar with it. */
+    static final List<String> SETUP_FILES = List.of(SETUP, REQUIREMENTS, MKL_ON_AMD_SOURCE);
+    private static final String MKL_ON_AMD_LIBRARY = "lib/libmkl-on-amd.so";
     static final String MARKER = ".requirements-installed";
     private static final long SETUP_MINUTES = 30;
 
@@ -54,14 +59,16 @@ public final class PeerVenv {
     /** The venv's interpreter, installing the pinned packages first when needed; none when that fails. */
     static PythonPeer.Interpreter ensure() {
         Path venv = location();
-        if (notReady(venv) == null) {
+        if (notReady(venv) == null && !lacksMklOverride(venv)) {
             return new PythonPeer.Interpreter(venv.resolve("bin/python").toString(), null);
         }
         Path dir = null;
         try {
             dir = Files.createTempDirectory("peer-venv-setup");
-            Path script = PythonPeer.copyResource(SETUP, dir);
-            PythonPeer.copyResource(REQUIREMENTS, dir);
+            for (String file : SETUP_FILES) {
+                PythonPeer.copyResource(file, dir);
+            }
+            Path script = dir.resolve(SETUP);
             Path log = dir.resolve("log");
             System.out.println("peers: installing the peer venv into " + venv + " (" + SETUP + ", pinned versions) …");
             Process p = new ProcessBuilder("bash", script.toString(), venv.toString()).redirectErrorStream(true)
@@ -95,17 +102,37 @@ public final class PeerVenv {
      * sgemm about twice as fast), so the suite gives it to them and names it in each peer's params.
      */
     static Map<String, String> mklOnAmd() {
-        Path shim = location().resolve("lib/libmkl-on-amd.so");
+        Path shim = location().resolve(MKL_ON_AMD_LIBRARY);
         if ("0".equals(System.getenv("EMBEDTUNE_PEER_MKL_ON_AMD")) || !Files.isRegularFile(shim)) {
             return Map.of();
         }
+        return amdCpu() ? Map.of("LD_PRELOAD", shim.toString()) : Map.of();
+    }
+
+    /**
+     * True when the venv should hold the override and does not: an AMD CPU, a C compiler on the PATH,
+     * no library. {@link #ensure} then runs the setup script again, which builds it (a venv made
+     * before the script was given the override's source, or by hand without it, would otherwise
+     * leave the peers on MKL's generic AMD path: half their sgemm rate here).
+     */
+    static boolean lacksMklOverride(Path venv) {
+        return !"0".equals(System.getenv("EMBEDTUNE_PEER_MKL_ON_AMD")) && amdCpu() && onPath("cc")
+                && !Files.isRegularFile(venv.resolve(MKL_ON_AMD_LIBRARY));
+    }
+
+    private static boolean amdCpu() {
         try {
-            boolean amd = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().anyMatch(l -> l.startsWith("vendor_id")
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().anyMatch(l -> l.startsWith("vendor_id")
                     && l.contains("AuthenticAMD"));
-            return amd ? Map.of("LD_PRELOAD", shim.toString()) : Map.of();
         } catch (IOException e) {
-            return Map.of();
+            return false;
         }
+    }
+
+    private static boolean onPath(String program) {
+        String path = System.getenv("PATH");
+        return path != null && java.util.Arrays.stream(path.split(java.io.File.pathSeparator))
+                .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, program)));
     }
 
     /** Null when {@code venv} holds the pins of this jar, else why not. */

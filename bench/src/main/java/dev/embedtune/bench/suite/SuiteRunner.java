@@ -232,6 +232,10 @@ public final class SuiteRunner {
         PythonPeer.Interpreter venv = mode == Mode.QUICK ? PeerVenv.ifReady() : PeerVenv.ensure();
         long timeout = mode == Mode.QUICK ? 300 : 3600;
         Map<String, String> mklOnAmd = venv.command() == null ? Map.of() : PeerVenv.mklOnAmd();
+        if (venv.command() != null && mklOnAmd.isEmpty() && PeerVenv.lacksMklOverride(PeerVenv.location())) {
+            System.out.println("peers: WARNING the MKL override was not built into " + PeerVenv.location()
+                    + ": torch's MKL runs its generic AMD kernels (about half its sgemm rate here)");
+        }
         try (PeerInputs inputs = new PeerInputs()) {
             for (PythonPeer.Spec spec : specs) {
                 if (!mklOnAmd.isEmpty() && !spec.mode().startsWith("ort")) {
