@@ -65,19 +65,15 @@ final class CpuDequantizer {
                     values[i] = table[codes[i] & 0xFF] * absmax[(start + i) / blockSize];
                 }
             } else {
-                // block sizes are even, so a chunk starts on a byte and the two codes of one byte share a block
-                int bytes = (length + 1) >>> 1;
-                packed.get(start >>> 1, codes, 0, bytes);
+                // block sizes are even, so a chunk starts on a byte and the two codes of one byte share a block;
+                // with an odd total the last byte's second code is padding, decoded into values[length] and not copied
+                packed.get(start >>> 1, codes, 0, (length + 1) >>> 1);
                 for (int from = 0; from < length; from += blockSize) {
                     float scale = absmax[(start + from) / blockSize];
-                    int to = Math.min(from + blockSize, length) & ~1;
-                    for (int i = from; i < to; i += 2) {
+                    for (int i = from, to = Math.min(from + blockSize, length); i < to; i += 2) {
                         int code = (codes[i >>> 1] & 0xFF) << 1;
                         values[i] = table[code] * scale;
                         values[i + 1] = table[code + 1] * scale;
-                    }
-                    if (to < Math.min(from + blockSize, length)) {              // an odd total: the last byte holds one code
-                        values[to] = table[(codes[to >>> 1] & 0xFF) << 1] * scale;
                     }
                 }
             }

@@ -120,7 +120,7 @@ public final class PeerVenv {
                 && !Files.isRegularFile(venv.resolve(MKL_ON_AMD_LIBRARY));
     }
 
-    private static boolean amdCpu() {
+    static boolean amdCpu() {
         try {
             return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().anyMatch(l -> l.startsWith("vendor_id")
                     && l.contains("AuthenticAMD"));
@@ -129,7 +129,7 @@ public final class PeerVenv {
         }
     }
 
-    private static boolean onPath(String program) {
+    static boolean onPath(String program) {
         String path = System.getenv("PATH");
         return path != null && java.util.Arrays.stream(path.split(java.io.File.pathSeparator))
                 .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, program)));

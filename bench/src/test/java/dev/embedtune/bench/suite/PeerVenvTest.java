@@ -42,11 +42,8 @@ class PeerVenvTest {
     /** On an AMD CPU with a C compiler a venv without the override is incomplete, and complete with it. */
     @Test
     void aVenvWithoutTheOverrideIsCompletedOnAmdWithACompiler(@TempDir Path venv) throws IOException {
-        boolean amd = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-                .anyMatch(l -> l.startsWith("vendor_id") && l.contains("AuthenticAMD"));
-        boolean cc = Files.isExecutable(Path.of("/usr/bin/cc"));
-        org.junit.jupiter.api.Assumptions.assumeTrue(amd && cc && System.getenv("EMBEDTUNE_PEER_MKL_ON_AMD") == null,
-                "needs an AMD CPU and /usr/bin/cc");
+        org.junit.jupiter.api.Assumptions.assumeTrue(PeerVenv.amdCpu() && PeerVenv.onPath("cc")
+                && System.getenv("EMBEDTUNE_PEER_MKL_ON_AMD") == null, "needs an AMD CPU and a C compiler (cc) on the PATH");
         assertTrue(PeerVenv.lacksMklOverride(venv));
         Files.createDirectories(venv.resolve("lib"));
         Files.writeString(venv.resolve("lib/libmkl-on-amd.so"), "");
